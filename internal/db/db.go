@@ -1,0 +1,130 @@
+// Package db opens careloop's database on SQLite (the embedded default) or
+// PostgreSQL, hides the few differences between them, and runs every
+// statement inside a transaction helper. Services write SQL with ? placeholders;
+// Tx rebinds them for PostgreSQL.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// Dialect names the engine behind a DB.
+type Dialect string
+
+// The supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is the database: a writer pool and a reader pool. On SQLite the writer
+// is a single connection (one writer, no lock fights) and readers are many;
+// on PostgreSQL both are the same pool.
+type DB struct {
+	Dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+	// Path is the SQLite file, empty on PostgreSQL.
+	Path string
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path, in
+// WAL mode with synchronous=FULL and foreign keys on.
+func OpenSQLite(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	base := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	d := &DB{Dialect: SQLite, write: w, read: r, Path: path}
+	if err := w.Ping(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return d, nil
+}
+
+// OpenPostgres connects to PostgreSQL with pgx, with synchronous commit on.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", redact(err))
+	}
+	cfg.RuntimeParams["synchronous_commit"] = "on"
+	cfg.RuntimeParams["timezone"] = "UTC"
+	p := stdlib.OpenDB(*cfg)
+	p.SetMaxOpenConns(20)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.PingContext(pctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", redact(err))
+	}
+	return &DB{Dialect: Postgres, write: p, read: p}, nil
+}
+
+// redact drops a connection string's password from an error text.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return errors.New("invalid connection URL")
+	}
+	return err
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	err := d.write.Close()
+	if d.read != d.write {
+		if e := d.read.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks that the writer is reachable (used by /readyz).
+func (d *DB) Ping(ctx context.Context) error { return d.write.PingContext(ctx) }
+
+// SQL exposes the writer pool for tools that need a *sql.DB, such as the job
+// queue's driver. Services use Tx and Read instead.
+func (d *DB) SQL() *sql.DB { return d.write }
+
+// Exec runs one statement outside the services' transactions; only for
+// maintenance commands (backup) and tests.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.write.ExecContext(ctx, d.rebind(q), args...)
+}
+
+// Open opens PostgreSQL when databaseURL is set, else SQLite at
+// dataDir/careloop.db.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	if databaseURL != "" {
+		return OpenPostgres(ctx, databaseURL)
+	}
+	return OpenSQLite(filepath.Join(dataDir, "careloop.db"))
+}

@@ -1,0 +1,127 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/careloop/careloop/internal/apperr"
+)
+
+// Tx is a transaction with placeholder rebinding and error mapping. Every
+// service method that touches the database receives one, so that a write and
+// its audit record always commit together.
+type Tx struct {
+	tx      *sql.Tx
+	db      *DB
+	dialect Dialect
+}
+
+// Dialect reports the engine, for the rare statements that differ.
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+type txKey struct{}
+
+// Tx runs fn in a write transaction, committing if fn returns nil. If ctx
+// already carries a transaction of this DB (see InTx), fn joins it instead.
+func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return d.run(ctx, d.write, false, fn)
+}
+
+// Read runs fn in a read-only transaction on the reader pool. Reads of a
+// child's identified data are audited and so use Tx, not Read.
+func (d *DB) Read(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return d.run(ctx, d.read, true, fn)
+}
+
+func (d *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(context.Context, *Tx) error) error {
+	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == d {
+		return fn(ctx, outer)
+	}
+	opts := &sql.TxOptions{ReadOnly: readOnly && d.Dialect == Postgres}
+	stx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return apperr.Internal(fmt.Errorf("begin: %w", err))
+	}
+	t := &Tx{tx: stx, db: d, dialect: d.Dialect}
+	ctx = context.WithValue(ctx, txKey{}, t)
+	if err := fn(ctx, t); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return apperr.Internal(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// Exec runs a statement.
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, t.db.rebind(q), args...)
+	return res, mapErr(err)
+}
+
+// Query runs a query returning rows.
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, t.db.rebind(q), args...)
+	return rows, mapErr(err)
+}
+
+// QueryRow runs a query returning one row; scan errors are mapped by Scan.
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	return &Row{row: t.tx.QueryRowContext(ctx, t.db.rebind(q), args...)}
+}
+
+// InsertID runs an INSERT ... RETURNING id and returns the new id.
+func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := t.QueryRow(ctx, q+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
+// Row wraps sql.Row so that "no rows" becomes apperr ENotFound.
+type Row struct{ row *sql.Row }
+
+// Scan copies the row into dest; a missing row is apperr.NotFound.
+func (r *Row) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFound()
+	}
+	return mapErr(err)
+}
+
+var rebound sync.Map // query text -> rebound text for PostgreSQL
+
+// rebind turns ? placeholders into $1, $2, ... on PostgreSQL. Question marks
+// inside quoted literals are left alone.
+func (d *DB) rebind(q string) string {
+	if d.Dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	if v, ok := rebound.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n, inQuote := 0, false
+	for _, r := range q {
+		switch {
+		case r == '\'':
+			inQuote = !inQuote
+			b.WriteRune(r)
+		case r == '?' && !inQuote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	rebound.Store(q, out)
+	return out
+}

@@ -1,0 +1,303 @@
+package people
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/apperr"
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/db"
+)
+
+// Service manages accounts, roles, sign-in and tokens.
+type Service struct {
+	DB          *db.DB
+	Audit       *audit.Log
+	Seal        Sealer
+	Now         func() time.Time
+	IdleTimeout time.Duration
+	MaxSession  time.Duration
+	// MaxFailures failed sign-ins lock an account for LockFor.
+	MaxFailures int
+	LockFor     time.Duration
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) record(ctx context.Context, tx *db.Tx, p access.Principal, m access.Membership, action string, userID int64, outcome, detail string) error {
+	return s.Audit.Record(ctx, tx, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID,
+		Action: action, ObjectType: "user", ObjectID: strconv.FormatInt(userID, 10), Outcome: outcome, Detail: detail})
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,39}$`)
+
+// createAccount inserts a user with a one-time password that must be changed.
+func (s *Service) createAccount(ctx context.Context, tx *db.Tx, n NewUser, password string, mustChange bool) (int64, error) {
+	n.Username = strings.ToLower(strings.TrimSpace(n.Username))
+	n.DisplayName = strings.TrimSpace(n.DisplayName)
+	problems := map[string]string{}
+	if !usernameRE.MatchString(n.Username) {
+		problems["username"] = "user.username_rule"
+	}
+	if n.DisplayName == "" || len([]rune(n.DisplayName)) > 100 {
+		problems["display_name"] = "user.display_name_required"
+	}
+	if n.Locale == "" {
+		n.Locale = Locales[0]
+	}
+	if !ValidLocale(n.Locale) {
+		problems["locale"] = "user.locale_unknown"
+	}
+	if k := CheckPasswordPolicy(password, n.Username); k != "" {
+		problems["password"] = k
+	}
+	if len(problems) > 0 {
+		return 0, apperr.Invalid("error.invalid", problems)
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return 0, apperr.Internal(err)
+	}
+	now := db.Micro(s.now())
+	id, err := tx.InsertID(ctx, `INSERT INTO users (username, display_name, email, locale, password_hash, password_changed_at,
+		must_change_password, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		n.Username, n.DisplayName, strings.TrimSpace(n.Email), n.Locale, hash, now, db.Bool(mustChange), now)
+	if apperr.CodeOf(err) == apperr.EConflict {
+		return 0, apperr.Invalid("error.invalid", map[string]string{"username": "user.username_taken"})
+	}
+	return id, err
+}
+
+// CreateUser creates an account with a one-time password, returned once.
+// The account has no role until a security administrator grants one.
+func (s *Service) CreateUser(ctx context.Context, p access.Principal, n NewUser) (int64, string, error) {
+	m, ok := p.Grant(access.UserManage)
+	if !ok {
+		return 0, "", apperr.Forbidden()
+	}
+	pw := GeneratePassword()
+	var id int64
+	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		if id, err = s.createAccount(ctx, tx, n, pw, true); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, p, m, "user.create", id, audit.Success, "")
+	})
+	return id, pw, err
+}
+
+// Bootstrap creates an account with a role, as the system (installation, the
+// `careloop user add` command and the demo). With password "" a one-time
+// password is generated and must be changed at first sign-in.
+func (s *Service) Bootstrap(ctx context.Context, n NewUser, password string, orgID int64, role string) (int64, string, error) {
+	if _, ok := access.Roles[role]; !ok {
+		return 0, "", apperr.Invalid("error.invalid", map[string]string{"role": "user.role_unknown"})
+	}
+	mustChange := password == ""
+	if mustChange {
+		password = GeneratePassword()
+	}
+	var id int64
+	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		if id, err = s.createAccount(ctx, tx, n, password, mustChange); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO memberships (user_id, org_unit_id, role, created_at) VALUES (?, ?, ?, ?)`,
+			id, orgID, role, db.Micro(s.now())); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, access.Principal{}, access.Membership{}, "user.bootstrap", id, audit.Success, "role="+role)
+	})
+	return id, password, err
+}
+
+// FindUsers lists accounts in the caller's scope.
+func (s *Service) FindUsers(ctx context.Context, p access.Principal, f UserFilter) ([]User, error) {
+	if !p.Can(access.UserRead) {
+		return nil, apperr.Forbidden()
+	}
+	var out []User
+	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		out, err = findUsers(ctx, tx, p, f)
+		return err
+	})
+	return out, err
+}
+
+// FindUserByID returns an account in the caller's scope.
+func (s *Service) FindUserByID(ctx context.Context, p access.Principal, id int64) (*User, error) {
+	if p.UserID == id {
+		var out *User
+		err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+			a, err := findAccount(ctx, tx, id)
+			if err == nil {
+				out = &a.User
+			}
+			return err
+		})
+		return out, err
+	}
+	users, err := s.FindUsers(ctx, p, UserFilter{Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	for i := range users {
+		if users[i].ID == id {
+			return &users[i], nil
+		}
+	}
+	return nil, apperr.NotFound()
+}
+
+// GrantRole gives a user a role in a unit; the caller must hold RoleAssign
+// over that unit.
+func (s *Service) GrantRole(ctx context.Context, p access.Principal, userID, orgID int64, role string) error {
+	if _, ok := access.Roles[role]; !ok {
+		return apperr.Invalid("error.invalid", map[string]string{"role": "user.role_unknown"})
+	}
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var path string
+		if err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE id = ? AND active = 1`, orgID).Scan(&path); err != nil {
+			return err
+		}
+		m, ok := p.At(access.RoleAssign, path)
+		if !ok {
+			return apperr.Forbidden()
+		}
+		if _, err := findAccount(ctx, tx, userID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO memberships (user_id, org_unit_id, role, created_at) VALUES (?, ?, ?, ?)`,
+			userID, orgID, role, db.Micro(s.now())); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, p, m, "user.grant_role", userID, audit.Success, "role="+role+" org="+strconv.FormatInt(orgID, 10))
+	})
+}
+
+// RevokeRole removes a membership; the user's sessions end so the change
+// takes effect at once.
+func (s *Service) RevokeRole(ctx context.Context, p access.Principal, membershipID int64) error {
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var userID int64
+		var role, path string
+		if err := tx.QueryRow(ctx, `SELECT m.user_id, m.role, o.path FROM memberships m JOIN org_units o ON o.id = m.org_unit_id
+			WHERE m.id = ?`, membershipID).Scan(&userID, &role, &path); err != nil {
+			return err
+		}
+		m, ok := p.At(access.RoleAssign, path)
+		if !ok {
+			return apperr.Forbidden()
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM memberships WHERE id = ?`, membershipID); err != nil {
+			return err
+		}
+		if err := revokeSessions(ctx, tx, userID, db.Micro(s.now())); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, p, m, "user.revoke_role", userID, audit.Success, "role="+role)
+	})
+}
+
+// SetUserActive deactivates (ending every session and token) or reactivates
+// an account. Nothing is deleted.
+func (s *Service) SetUserActive(ctx context.Context, p access.Principal, id int64, active bool) error {
+	m, ok := p.Grant(access.UserManage)
+	if !ok {
+		return apperr.Forbidden()
+	}
+	if id == p.UserID {
+		return apperr.Invalid("user.not_self", nil)
+	}
+	if _, err := s.FindUserByID(ctx, p, id); err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		now := db.Micro(s.now())
+		if _, err := tx.Exec(ctx, `UPDATE users SET active = ? WHERE id = ?`, db.Bool(active), id); err != nil {
+			return err
+		}
+		if !active {
+			if err := revokeSessions(ctx, tx, id, now); err != nil {
+				return err
+			}
+			if err := revokeTokens(ctx, tx, id, now); err != nil {
+				return err
+			}
+		}
+		action := map[bool]string{true: "user.reactivate", false: "user.deactivate"}[active]
+		return s.record(ctx, tx, p, m, action, id, audit.Success, "")
+	})
+}
+
+// ResetPassword gives an account a new one-time password (returned once)
+// and ends its sessions.
+func (s *Service) ResetPassword(ctx context.Context, p access.Principal, id int64) (string, error) {
+	m, ok := p.Grant(access.UserManage)
+	if !ok {
+		return "", apperr.Forbidden()
+	}
+	if _, err := s.FindUserByID(ctx, p, id); err != nil {
+		return "", err
+	}
+	pw := GeneratePassword()
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return "", apperr.Internal(err)
+	}
+	return pw, s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		now := db.Micro(s.now())
+		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, must_change_password = 1,
+			failed_logins = 0, locked_until = 0 WHERE id = ?`, hash, now, id); err != nil {
+			return err
+		}
+		if err := revokeSessions(ctx, tx, id, now); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, p, m, "user.reset_password", id, audit.Success, "")
+	})
+}
+
+// ResetSecondFactor clears a user's TOTP so they enrol again at next sign-in.
+func (s *Service) ResetSecondFactor(ctx context.Context, p access.Principal, id int64) error {
+	m, ok := p.Grant(access.RoleAssign)
+	if !ok {
+		return apperr.Forbidden()
+	}
+	if _, err := s.FindUserByID(ctx, p, id); err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		now := db.Micro(s.now())
+		if _, err := tx.Exec(ctx, `UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if err := revokeSessions(ctx, tx, id, now); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, p, m, "user.reset_second_factor", id, audit.Success, "")
+	})
+}
+
+// SetLocale stores the caller's interface language.
+func (s *Service) SetLocale(ctx context.Context, p access.Principal, locale string) error {
+	if !ValidLocale(locale) {
+		return apperr.Invalid("error.invalid", map[string]string{"locale": "user.locale_unknown"})
+	}
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE users SET locale = ? WHERE id = ?`, locale, p.UserID)
+		return err
+	})
+}

@@ -1,0 +1,76 @@
+// Package people holds staff accounts, their roles in the network, and
+// sign-in: argon2id passwords, lockout, TOTP second factor, server-side
+// sessions and personal API tokens.
+package people
+
+import (
+	"time"
+
+	"github.com/careloop/careloop/internal/access"
+)
+
+// User is a staff account. Secrets never leave this package.
+type User struct {
+	ID                 int64
+	Username           string
+	DisplayName        string
+	Email              string
+	Locale             string // "zh-CN" or "en"
+	MustChangePassword bool
+	TOTPEnabled        bool
+	Active             bool
+	LockedUntil        time.Time
+	CreatedAt          time.Time
+	Memberships        []MembershipView
+}
+
+// MembershipView is a membership with its unit's names, for display.
+type MembershipView struct {
+	ID        int64
+	OrgID     int64
+	OrgName   string
+	OrgNameEn string
+	OrgPath   string
+	Role      string
+}
+
+// NewUser is the input for creating an account.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Email       string
+	Locale      string
+}
+
+// UserFilter selects accounts for the users page.
+type UserFilter struct {
+	Query string
+	Limit int
+}
+
+// Locales the interface speaks; the first is the default.
+var Locales = []string{"zh-CN", "en"}
+
+// ValidLocale reports whether l is a supported locale.
+func ValidLocale(l string) bool {
+	for _, x := range Locales {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+// Sealer encrypts and decrypts secrets at rest (package seal's Keyring).
+type Sealer interface {
+	Seal(plaintext []byte, aad string) ([]byte, error)
+	Open(sealed []byte, aad string) ([]byte, error)
+}
+
+func memberships(views []MembershipView) []access.Membership {
+	out := make([]access.Membership, len(views))
+	for i, v := range views {
+		out[i] = access.Membership{OrgID: v.OrgID, OrgPath: v.OrgPath, Role: v.Role}
+	}
+	return out
+}
