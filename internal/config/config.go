@@ -37,9 +37,13 @@ func envName(flagName string) string {
 }
 
 // Parse reads flags from args (without the program and subcommand names),
-// taking defaults from getenv. It returns the remaining positional arguments.
-func Parse(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+// taking defaults from getenv. extra registers a subcommand's own flags. It
+// returns the remaining positional arguments.
+func Parse(name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (*Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	for _, x := range extra {
+		x(fs)
+	}
 	fs.SetOutput(stderr)
 	c := &Config{}
 	str := func(p *string, n, def, usage string) {

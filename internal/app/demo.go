@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/people"
+)
+
+// DemoPassword is the password of every demo account. Demo mode only.
+const DemoPassword = "Careloop-Demo-2026"
+
+type demoUnit struct {
+	kind     org.Kind
+	name, en string
+	children []demoUnit
+}
+
+// demoNetwork is a small, fictitious city shaped like the seed's Nanjing:
+// a city guidance centre, districts with their centres, schools and
+// community stations, the hotline station with district branches, a
+// hospital, the police dispatch centre and the partner agencies.
+var demoNetwork = []demoUnit{
+	{org.GuidanceCentre, "市未成年人成长指导中心", "City Growth-Guidance Centre", nil},
+	{org.District, "玄武区", "Xuanwu District", []demoUnit{
+		{org.GuidanceCentre, "玄武区未成年人成长指导中心", "Xuanwu Guidance Centre", nil},
+		{org.School, "玄武实验小学", "Xuanwu Experimental Primary School", nil},
+		{org.School, "玄武第一中学", "Xuanwu No. 1 Middle School", nil},
+		{org.CommunityStation, "梅园社区校外教育辅导站", "Meiyuan Community Station", nil},
+	}},
+	{org.District, "秦淮区", "Qinhuai District", []demoUnit{
+		{org.GuidanceCentre, "秦淮区未成年人成长指导中心", "Qinhuai Guidance Centre", nil},
+		{org.School, "秦淮中学", "Qinhuai Middle School", nil},
+		{org.CommunityStation, "夫子庙社区校外教育辅导站", "Fuzimiao Community Station", nil},
+	}},
+	{org.District, "鼓楼区", "Gulou District", []demoUnit{
+		{org.School, "鼓楼高级中学", "Gulou Senior High School", nil},
+	}},
+	{org.HotlineStation, "陶老师工作站", "Teacher Tao Hotline Station", []demoUnit{
+		{org.HotlineStation, "玄武分站", "Xuanwu Branch", nil},
+		{org.HotlineStation, "秦淮分站", "Qinhuai Branch", nil},
+	}},
+	{org.Hospital, "市脑科医院", "City Brain Hospital", nil},
+	{org.Police, "市公安局 110 指挥中心", "Police 110 Dispatch Centre", nil},
+	{org.Agency, "市教育局", "Education Bureau", nil},
+	{org.Agency, "市民政局", "Civil Affairs Bureau", nil},
+	{org.Agency, "市妇联", "Women's Federation", nil},
+	{org.Agency, "团市委", "Youth League Committee", nil},
+	{org.Agency, "市卫健委", "Health Commission", nil},
+	{org.Agency, "市文明办", "Civilization Office", nil},
+}
+
+// demoAccounts gives one account per role: username, display name, role,
+// and the English name of the unit the role is held in.
+var demoAccounts = []struct{ username, name, role, unit string }{
+	{"admin", "王管理 (Admin)", access.SysAdmin, "Nanjing (demo)"},
+	{"security", "李安全 (Security)", access.SecurityAdmin, "Nanjing (demo)"},
+	{"auditor", "赵审计 (Auditor)", access.Auditor, "Nanjing (demo)"},
+	{"city.coord", "陈指导 (City coordinator)", access.Coordinator, "City Growth-Guidance Centre"},
+	{"xuanwu.coord", "周指导 (District coordinator)", access.Coordinator, "Xuanwu District"},
+	{"counsellor", "刘老师 (School counsellor)", access.SchoolCounsellor, "Xuanwu Experimental Primary School"},
+	{"headteacher", "孙老师 (Head teacher)", access.HeadTeacher, "Xuanwu Experimental Primary School"},
+	{"hotline", "吴咨询 (Hotline counsellor)", access.HotlineCounsellor, "Xuanwu Branch"},
+	{"supervisor", "郑督导 (Hotline supervisor)", access.HotlineSupervisor, "Teacher Tao Hotline Station"},
+	{"hospital", "冯医生 (Hospital liaison)", access.HospitalLiaison, "City Brain Hospital"},
+	{"police", "何警官 (Police liaison)", access.PoliceLiaison, "Police 110 Dispatch Centre"},
+	{"researcher", "徐研究 (Researcher)", access.Researcher, "Nanjing (demo)"},
+}
+
+// loadDemo creates the demo network and accounts and prints them.
+func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
+	root, err := e.org.CreateRoot(ctx, "南京市（演示）", "Nanjing (demo)")
+	if err != nil {
+		return err
+	}
+	ids := map[string]int64{root.NameEn: root.ID}
+	sys := access.Principal{UserID: -1, Memberships: []access.Membership{{OrgID: root.ID, OrgPath: root.Path, Role: access.SysAdmin}}}
+	var add func(parent int64, units []demoUnit) error
+	add = func(parent int64, units []demoUnit) error {
+		for _, u := range units {
+			created, err := e.org.CreateUnit(ctx, sys, org.NewUnit{Kind: u.kind, Name: u.name, NameEn: u.en, ParentID: parent})
+			if err != nil {
+				return err
+			}
+			ids[u.en] = created.ID
+			if err := add(created.ID, u.children); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := add(root.ID, demoNetwork); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\ncareloop demo network loaded. Every demo account's password: %s\n", DemoPassword)
+	fmt.Fprintln(tw, "Roles that can see identified data set up a second factor (TOTP) at first sign-in.")
+	fmt.Fprintln(tw, "username\trole\tunit")
+	for _, a := range demoAccounts {
+		if _, _, err := e.people.Bootstrap(ctx, people.NewUser{Username: a.username, DisplayName: a.name}, DemoPassword, ids[a.unit], a.role); err != nil {
+			return fmt.Errorf("demo account %s: %w", a.username, err)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.username, a.role, a.unit)
+	}
+	fmt.Fprintln(tw)
+	return tw.Flush()
+}

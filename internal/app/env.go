@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/seal"
+)
+
+// env is everything a command needs once configuration is read: the
+// database (migrated), the keys and the services.
+type env struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	db     *db.DB
+	keys   *seal.Keyring
+	audit  *audit.Log
+	org    *org.Service
+	people *people.Service
+}
+
+func (e *env) Close() { e.db.Close() }
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// open reads the database and keys and builds the services. It migrates
+// the database, so every command works on a fresh data folder.
+func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*env, error) {
+	e := &env{cfg: cfg, log: newLogger(cfg.LogLevel, stderr)}
+	var err error
+	if e.db, err = db.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if _, err := e.db.Migrate(ctx); err != nil {
+		e.db.Close()
+		return nil, err
+	}
+	if e.keys, err = loadKeys(cfg, e.log); err != nil {
+		e.db.Close()
+		return nil, err
+	}
+	if e.audit, err = audit.New(cfg.AuditHash, nil); err != nil {
+		e.db.Close()
+		return nil, err
+	}
+	e.org = &org.Service{DB: e.db, Audit: e.audit}
+	e.people = &people.Service{DB: e.db, Audit: e.audit, Seal: e.keys,
+		IdleTimeout: cfg.IdleTimeout, MaxSession: cfg.MaxSession}
+	return e, nil
+}
+
+// loadKeys takes the sealed-field keys from --seal-keys, else from the key
+// file, generating the file on first start. Keys never live in the database.
+func loadKeys(cfg *config.Config, log *slog.Logger) (*seal.Keyring, error) {
+	if cfg.SealKeys != "" {
+		return seal.ParseKeys(cfg.SealKeys)
+	}
+	k, err := seal.LoadKeyFile(cfg.SealKeyFile)
+	if err == nil {
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	algo, err := seal.ParseAlgorithm(cfg.SealAlgo)
+	if err != nil {
+		return nil, err
+	}
+	k, err = seal.GenerateKeyFile(cfg.SealKeyFile, algo)
+	if err != nil {
+		return nil, fmt.Errorf("generate key file: %w", err)
+	}
+	log.Warn("generated a new sealed-field key file; back it up apart from the database", "path", cfg.SealKeyFile,
+		"at", time.Now().UTC().Format(time.RFC3339))
+	return k, nil
+}

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/people"
+)
+
+// install prepares an empty database on first start: with --demo it loads
+// the demo network and prints its accounts; otherwise it creates only the
+// top unit and a first system administrator whose one-time password is
+// printed once.
+func install(ctx context.Context, e *env, stdout io.Writer) error {
+	var users int
+	err := e.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&users)
+	})
+	if err != nil || users > 0 {
+		return err
+	}
+	if e.cfg.Demo {
+		return loadDemo(ctx, e, stdout)
+	}
+	root, err := e.org.CreateRoot(ctx, "本市", "The city")
+	if err != nil {
+		return err
+	}
+	_, pw, err := e.people.Bootstrap(ctx, people.NewUser{Username: "admin", DisplayName: "系统管理员 Administrator"}, "", root.ID, access.SysAdmin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+careloop: a fresh installation.
+  First administrator: admin
+  One-time password:   %s
+  This password is shown only now; it must be changed at first sign-in.
+  The administrator runs the system and manages accounts, but cannot read children's records.
+  Create the security administrator and the auditor with:
+    careloop user add --username security --name "Security" --role %s --org %d
+    careloop user add --username auditor --name "Auditor" --role %s --org %d
+
+`, pw, access.SecurityAdmin, root.ID, access.Auditor, root.ID)
+	return nil
+}

@@ -1,0 +1,32 @@
+package web
+
+import "github.com/careloop/careloop/internal/access"
+
+// navItem is one entry of the navigation. Items appear only for callers who
+// hold their permission, so each role sees the parts of the closed loop it
+// may use; later steps of the loop add their entries here.
+type navItem struct {
+	Key  string // i18n key
+	Href string
+	Perm access.Permission // "" for every signed-in user
+	ID   string            // stable name for tests and the active marker
+}
+
+var navItems = []navItem{
+	{Key: "nav.home", Href: "/", ID: "home"},
+	{Key: "nav.network", Href: "/orgs", Perm: access.OrgRead, ID: "network"},
+	{Key: "nav.users", Href: "/users", Perm: access.UserRead, ID: "users"},
+	{Key: "nav.roles", Href: "/roles", Perm: access.RoleRead, ID: "roles"},
+	{Key: "nav.audit", Href: "/audit", Perm: access.AuditRead, ID: "audit"},
+	{Key: "nav.account", Href: "/account", ID: "account"},
+}
+
+func navFor(p access.Principal) []navItem {
+	var out []navItem
+	for _, n := range navItems {
+		if n.Perm == "" || p.Can(n.Perm) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

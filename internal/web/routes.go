@@ -1,0 +1,76 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/careloop/careloop/internal/access"
+)
+
+// routeInfo records a registered page route and the permission it needs,
+// so that tests can check that no route is left unguarded.
+type routeInfo struct {
+	Pattern    string
+	Permission access.Permission // "" means public or any signed-in user
+	Public     bool
+}
+
+// Routes lists every registered route (filled by routes; read by tests).
+var Routes []routeInfo
+
+// routes registers every page of the interface, each with its guard:
+// public (no session), signedIn (any fully signed-in user) or a permission.
+func (s *Server) routes(mux *http.ServeMux) {
+	Routes = nil
+	public := func(pattern string, h http.HandlerFunc) {
+		Routes = append(Routes, routeInfo{Pattern: pattern, Public: true})
+		mux.HandleFunc(pattern, h)
+	}
+	signedIn := func(pattern string, h http.HandlerFunc) {
+		Routes = append(Routes, routeInfo{Pattern: pattern})
+		mux.Handle(pattern, s.require("", h))
+	}
+	perm := func(pattern string, p access.Permission, h http.HandlerFunc) {
+		Routes = append(Routes, routeInfo{Pattern: pattern, Permission: p})
+		mux.Handle(pattern, s.require(p, h))
+	}
+
+	public("GET /static/", s.static)
+	public("GET /login", s.loginForm)
+	public("POST /login", s.login)
+	public("GET /login/second-factor", s.secondFactorForm)
+	public("POST /login/second-factor", s.secondFactor)
+	public("GET /login/enrol", s.enrolForm)
+	public("POST /login/enrol", s.enrol)
+	public("POST /logout", s.logout)
+	public("POST /language", s.setLanguage)
+
+	signedIn("GET /{$}", s.home)
+	signedIn("GET /account", s.account)
+	signedIn("GET /account/password", s.passwordForm)
+	signedIn("POST /account/password", s.changePassword)
+	perm("GET /account/tokens", access.TokenOwn, s.tokens)
+	perm("POST /account/tokens", access.TokenOwn, s.createToken)
+	perm("POST /account/tokens/{id}/revoke", access.TokenOwn, s.revokeToken)
+
+	perm("GET /orgs", access.OrgRead, s.orgs)
+	perm("GET /orgs/{id}", access.OrgRead, s.orgUnit)
+	perm("POST /orgs/{id}/children", access.OrgManage, s.createUnit)
+	perm("POST /orgs/{id}/rename", access.OrgManage, s.renameUnit)
+	perm("POST /orgs/{id}/move", access.OrgManage, s.moveUnit)
+	perm("POST /orgs/{id}/active", access.OrgManage, s.setUnitActive)
+
+	perm("GET /users", access.UserRead, s.users)
+	perm("POST /users", access.UserManage, s.createUser)
+	perm("GET /users/{id}", access.UserRead, s.user)
+	perm("POST /users/{id}/roles", access.RoleAssign, s.grantRole)
+	perm("POST /users/{id}/roles/{mid}/revoke", access.RoleAssign, s.revokeRole)
+	perm("POST /users/{id}/active", access.UserManage, s.setUserActive)
+	perm("POST /users/{id}/password", access.UserManage, s.resetPassword)
+	perm("POST /users/{id}/second-factor", access.RoleAssign, s.resetSecondFactor)
+
+	perm("GET /roles", access.RoleRead, s.roles)
+	perm("GET /audit", access.AuditRead, s.auditTrail)
+	perm("POST /audit/verify", access.AuditRead, s.auditVerify)
+
+	public("/", s.notFound)
+}

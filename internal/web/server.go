@@ -1,0 +1,55 @@
+// Package web is careloop's server-rendered interface: html/template pages,
+// htmx vendored and embedded, Chinese first and English. Handlers are thin:
+// they read the form, call a service with the caller's Principal, and
+// render. Every route of the interface is listed in routes.go.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/httpx"
+	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/people"
+)
+
+// Server holds the services the pages use.
+type Server struct {
+	Org           *org.Service
+	People        *people.Service
+	Audit         *audit.Log
+	DB            *db.DB
+	Log           *slog.Logger
+	SecureCookies bool
+	Demo          bool
+
+	pages      *pages
+	signinIP   *httpx.Limiter
+	signinUser *httpx.Limiter
+}
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "careloop_session"
+
+// LangCookie remembers the language chosen before signing in.
+const LangCookie = "careloop_lang"
+
+// Handler returns the interface's handler: routes, sessions, language,
+// cross-origin protection on every unsafe method.
+func (s *Server) Handler() (http.Handler, error) {
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = p
+	s.signinIP = httpx.NewLimiter(6*time.Second, 10)
+	s.signinUser = httpx.NewLimiter(time.Minute, 5)
+	mux := http.NewServeMux()
+	s.routes(mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.forbiddenOrigin))
+	return cop.Handler(s.withSession(mux)), nil
+}
