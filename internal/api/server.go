@@ -39,8 +39,6 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-type ctxKey struct{}
-
 // guard authenticates the bearer token (unless the route is public) and
 // checks the route's permission before the handler runs.
 func (s *Server) guard(rt route) http.Handler {

@@ -80,10 +80,14 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (*SignI
 			}
 			return s.audited(ctx, tx, a.ID, "user.signin", audit.Failure, reason)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?`, a.ID); err != nil {
-			return err
-		}
 		needs := access.NeedsSecondFactor(memberships(a.Memberships))
+		if !needs {
+			// Failures are forgotten only after the last factor succeeds, so
+			// wrong TOTP codes keep counting across new password sign-ins.
+			if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?`, a.ID); err != nil {
+				return err
+			}
+		}
 		res = &SignInResult{Stage: StageFull, MustChangePW: a.MustChangePassword}
 		if needs {
 			res.Stage = StagePassword

@@ -44,10 +44,14 @@ func CheckPassword(hash, pw string) bool {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
 		return false
 	}
+	// A damaged row must fail the check, not crash it or exhaust memory.
+	if t < 1 || t > 16 || p < 1 || m < 8*uint32(p) || m > 1<<21 {
+		return false
+	}
 	enc := base64.RawStdEncoding
 	salt, err1 := enc.DecodeString(parts[4])
 	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
+	if err1 != nil || err2 != nil || len(want) < 16 || len(want) > 64 {
 		return false
 	}
 	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
@@ -58,8 +62,31 @@ func CheckPassword(hash, pw string) bool {
 // name takes as long as a wrong password.
 var dummyHash, _ = HashPassword("careloop-timing-equaliser")
 
-// common holds passwords that meet the character rules but are still guessed first.
-var common = []string{"password", "12345678", "qwerty", "admin", "careloop", "welcome", "iloveyou", "abc123"}
+// common holds words that, with digits and symbols around them, are still
+// guessed first.
+var common = []string{"password", "passw0rd", "qwerty", "qwertyuiop", "admin", "administrator", "careloop",
+	"welcome", "iloveyou", "abc", "abcdef", "letmein", "woaini", "nanjing", "taizhou", "changeme"}
+
+// isCommon reports whether pw, stripped of digits and symbols, is a common
+// word or a common word with at most two letters added.
+func isCommon(pw string) bool {
+	var letters strings.Builder
+	for _, r := range strings.ToLower(pw) {
+		if unicode.IsLetter(r) {
+			letters.WriteRune(r)
+		}
+	}
+	l := letters.String()
+	if l == "" {
+		return true
+	}
+	for _, c := range common {
+		if strings.Contains(l, c) && len(l) <= len(c)+2 {
+			return true
+		}
+	}
+	return false
+}
 
 // CheckPasswordPolicy returns the i18n key of the first rule pw breaks, or
 // "" when it is acceptable: at least 12 characters, three of the four
@@ -91,25 +118,33 @@ func CheckPasswordPolicy(pw, username string) string {
 	if username != "" && strings.Contains(lp, strings.ToLower(username)) {
 		return "password.contains_username"
 	}
-	for _, c := range common {
-		if strings.Contains(lp, c) && len(lp) < len(c)+6 {
-			return "password.common"
-		}
+	if isCommon(pw) {
+		return "password.common"
 	}
 	return ""
 }
 
-// GeneratePassword returns a random one-time password that meets the policy.
-func GeneratePassword() string {
+// GeneratePassword returns a random one-time password of 20 characters
+// (about 116 bits) that meets the policy for username.
+func GeneratePassword(username string) string {
 	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
+	for {
+		out := make([]byte, 0, 23)
+		var b [1]byte
+		for len(out) < 20 {
+			if _, err := rand.Read(b[:]); err != nil {
+				panic(err) // crypto/rand never fails on supported platforms
+			}
+			if int(b[0]) >= 256-256%len(alphabet) {
+				continue // rejection sampling keeps every character equally likely
+			}
+			out = append(out, alphabet[int(b[0])%len(alphabet)])
+			if len(out) == 5 || len(out) == 11 || len(out) == 17 {
+				out = append(out, '-')
+			}
+		}
+		if pw := string(out); CheckPasswordPolicy(pw, username) == "" {
+			return pw
+		}
 	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		out[i] = alphabet[int(c)%len(alphabet)]
-	}
-	// Fixed class anchors keep the policy satisfied whatever the draw.
-	return string(out[:5]) + "-" + string(out[5:10]) + "-" + string(out[10:]) + "a7K"
 }

@@ -84,7 +84,7 @@ func (s *Service) CreateUser(ctx context.Context, p access.Principal, n NewUser)
 	if !ok {
 		return 0, "", apperr.Forbidden()
 	}
-	pw := GeneratePassword()
+	pw := GeneratePassword(strings.ToLower(strings.TrimSpace(n.Username)))
 	var id int64
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var err error
@@ -105,7 +105,7 @@ func (s *Service) Bootstrap(ctx context.Context, n NewUser, password string, org
 	}
 	mustChange := password == ""
 	if mustChange {
-		password = GeneratePassword()
+		password = GeneratePassword(strings.ToLower(strings.TrimSpace(n.Username)))
 	}
 	var id int64
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
@@ -166,6 +166,10 @@ func (s *Service) FindUserByID(ctx context.Context, p access.Principal, id int64
 func (s *Service) GrantRole(ctx context.Context, p access.Principal, userID, orgID int64, role string) error {
 	if _, ok := access.Roles[role]; !ok {
 		return apperr.Invalid("error.invalid", map[string]string{"role": "user.role_unknown"})
+	}
+	if userID == p.UserID {
+		// Separation of duties: nobody widens their own powers.
+		return apperr.Invalid("user.not_self_grant", map[string]string{"role": "user.not_self_grant"})
 	}
 	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var path string
@@ -249,10 +253,11 @@ func (s *Service) ResetPassword(ctx context.Context, p access.Principal, id int6
 	if !ok {
 		return "", apperr.Forbidden()
 	}
-	if _, err := s.FindUserByID(ctx, p, id); err != nil {
+	u, err := s.FindUserByID(ctx, p, id)
+	if err != nil {
 		return "", err
 	}
-	pw := GeneratePassword()
+	pw := GeneratePassword(u.Username)
 	hash, err := HashPassword(pw)
 	if err != nil {
 		return "", apperr.Internal(err)
@@ -264,6 +269,10 @@ func (s *Service) ResetPassword(ctx context.Context, p access.Principal, id int6
 			return err
 		}
 		if err := revokeSessions(ctx, tx, id, now); err != nil {
+			return err
+		}
+		// A reset follows a lost or exposed password: tokens made with it end too.
+		if err := revokeTokens(ctx, tx, id, now); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, p, m, "user.reset_password", id, audit.Success, "")

@@ -121,6 +121,10 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, code string, en
 		if err != nil {
 			return err
 		}
+		if a.LockedUntil.After(s.now()) {
+			failure = apperr.New(apperr.ETooMany, "signin.locked")
+			return s.audited(ctx, tx, a.ID, "user.second_factor", audit.Denied, "locked")
+		}
 		if len(a.TOTPSecret) == 0 || a.TOTPEnabled == enrolling {
 			return apperr.New(apperr.EUnauthorized, "signin.expired")
 		}
@@ -148,7 +152,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, code string, en
 			}
 			return s.audited(ctx, tx, a.ID, "user.second_factor", audit.Failure, "bad_code")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET totp_enabled = 1, totp_last_step = ?, failed_logins = 0 WHERE id = ?`, step, a.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE users SET totp_enabled = 1, totp_last_step = ?, failed_logins = 0, locked_until = 0 WHERE id = ?`, step, a.ID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ?`, db.Micro(now), sessionID); err != nil {
