@@ -149,16 +149,14 @@ func (s *Service) FindUserByID(ctx context.Context, p access.Principal, id int64
 		})
 		return out, err
 	}
-	users, err := s.FindUsers(ctx, p, UserFilter{Limit: 500})
+	users, err := s.FindUsers(ctx, p, UserFilter{ID: id, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	for i := range users {
-		if users[i].ID == id {
-			return &users[i], nil
-		}
+	if len(users) == 0 {
+		return nil, apperr.NotFound()
 	}
-	return nil, apperr.NotFound()
+	return &users[0], nil
 }
 
 // GrantRole gives a user a role in a unit; the caller must hold RoleAssign

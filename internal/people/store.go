@@ -77,6 +77,7 @@ func findMemberships(ctx context.Context, tx *db.Tx, userID int64) ([]Membership
 
 // findUsers lists accounts holding a role inside the caller's UserRead
 // scope, plus, for callers who manage accounts, accounts with no role yet.
+// Memberships are loaded in one more query, not one per user.
 func findUsers(ctx context.Context, tx *db.Tx, p access.Principal, f UserFilter) ([]User, error) {
 	scope, args := p.Scope(access.UserRead, "o.path")
 	cond := `EXISTS (SELECT 1 FROM memberships m JOIN org_units o ON o.id = m.org_unit_id WHERE m.user_id = u.id AND ` + scope + `)`
@@ -84,6 +85,10 @@ func findUsers(ctx context.Context, tx *db.Tx, p access.Principal, f UserFilter)
 		cond = "(" + cond + ` OR NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id))`
 	}
 	where := []string{cond}
+	if f.ID != 0 {
+		where = append(where, "u.id = ?")
+		args = append(args, f.ID)
+	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		q = strings.NewReplacer("%", "", "_", "").Replace(q)
 		where = append(where, "(u.username LIKE ? OR u.display_name LIKE ?)")
@@ -93,33 +98,60 @@ func findUsers(ctx context.Context, tx *db.Tx, p access.Principal, f UserFilter)
 	if limit <= 0 || limit > 500 {
 		limit = 200
 	}
-	rows, err := tx.Query(ctx, `SELECT u.id FROM users u WHERE `+strings.Join(where, " AND ")+
+	rows, err := tx.Query(ctx, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY u.username LIMIT `+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
+	var out []User
+	index := map[int64]int{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		a, err := scanAccount(rows)
+		if err != nil {
 			rows.Close()
 			return nil, apperr.Internal(err)
 		}
-		ids = append(ids, id)
+		index[a.ID] = len(out)
+		out = append(out, a.User)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, apperr.Internal(err)
 	}
-	out := make([]User, 0, len(ids))
-	for _, id := range ids {
-		a, err := findAccount(ctx, tx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a.User)
+	if len(out) == 0 {
+		return out, nil
 	}
-	return out, nil
+	ids := make([]string, 0, len(out))
+	for _, u := range out {
+		ids = append(ids, strconv.FormatInt(u.ID, 10))
+	}
+	mrows, err := tx.Query(ctx, `SELECT m.user_id, m.id, m.org_unit_id, o.name, o.name_en, o.path, m.role
+		FROM memberships m JOIN org_units o ON o.id = m.org_unit_id
+		WHERE o.active = 1 AND m.user_id IN (`+strings.Join(ids, ",")+`) ORDER BY o.path, m.role`)
+	if err != nil {
+		return nil, err
+	}
+	defer mrows.Close()
+	for mrows.Next() {
+		var uid int64
+		var v MembershipView
+		if err := mrows.Scan(&uid, &v.ID, &v.OrgID, &v.OrgName, &v.OrgNameEn, &v.OrgPath, &v.Role); err != nil {
+			return nil, apperr.Internal(err)
+		}
+		if _, known := access.Roles[v.Role]; known {
+			out[index[uid]].Memberships = append(out[index[uid]].Memberships, v)
+		}
+	}
+	return out, apperr.Internal(mrows.Err())
+}
+
+// prefixed qualifies each column of a comma-separated list with p.
+func prefixed(p, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 func revokeSessions(ctx context.Context, tx *db.Tx, userID, now int64) error {

@@ -44,6 +44,7 @@ type NewUser struct {
 
 // UserFilter selects accounts for the users page.
 type UserFilter struct {
+	ID    int64 // only this account
 	Query string
 	Limit int
 }
