@@ -75,6 +75,9 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	cfg.RuntimeParams["synchronous_commit"] = "on"
 	cfg.RuntimeParams["timezone"] = "UTC"
+	// careloop's queries are short; JIT compilation cost more than it saved
+	// (13 ms of JIT on a 1 ms subtree query, measured).
+	cfg.RuntimeParams["jit"] = "off"
 	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(20)
 	p.SetConnMaxIdleTime(5 * time.Minute)

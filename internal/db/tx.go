@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,4 +125,25 @@ func (d *DB) rebind(q string) string {
 	out := b.String()
 	rebound.Store(q, out)
 	return out
+}
+
+// Serialize makes transactions that name the same resource run one after
+// another: an advisory transaction lock on PostgreSQL; on SQLite every write
+// transaction is already exclusive (BEGIN IMMEDIATE on a single writer).
+// Use it where a write reads rows that a concurrent write could change, such
+// as the paths of the org tree during a move.
+func (t *Tx) Serialize(ctx context.Context, resource string) error {
+	if t.dialect != Postgres {
+		return nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte(resource))
+	_, err := t.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(h.Sum64()))
+	return err
+}
+
+// Contains returns a LIKE pattern matching s anywhere, with LIKE's own
+// wildcards in s escaped; use it with `LIKE ? ESCAPE '\'`.
+func Contains(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 }

@@ -33,14 +33,25 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, m access.Membership, p 
 		Action: action, ObjectType: "org_unit", ObjectID: strconv.FormatInt(id, 10), Outcome: audit.Success, Detail: detail})
 }
 
+// label names a unit in its history: the name at the time, and the id.
+func label(u *Unit) string { return u.Name + " (#" + strconv.FormatInt(u.ID, 10) + ")" }
+
 func validName(name string) bool {
 	n := utf8.RuneCountInString(strings.TrimSpace(name))
 	return n > 0 && n <= 200
 }
 
+// treeLock names the lock that every change to the tree's shape takes, so
+// that a create, move or (de)activation never reads paths or states that a
+// concurrent one is changing (on PostgreSQL; SQLite has one writer).
+const treeLock = "org_units.tree"
+
 // manageable loads unit id and returns the membership through which p may
 // manage it. A unit outside p's scope is reported as not found.
 func manageable(ctx context.Context, tx *db.Tx, p access.Principal, id int64) (*Unit, access.Membership, error) {
+	if err := tx.Serialize(ctx, treeLock); err != nil {
+		return nil, access.Membership{}, err
+	}
 	u, err := findUnit(ctx, tx, id)
 	if err != nil {
 		return nil, access.Membership{}, err
@@ -169,18 +180,25 @@ func (s *Service) MoveUnit(ctx context.Context, p access.Principal, id, newParen
 		if strings.HasPrefix(parent.Path, u.Path) {
 			return apperr.Invalid("org.move_into_self", map[string]string{"parent": "org.move_into_self"})
 		}
+		if !parent.Active && u.Active {
+			return apperr.Invalid("org.parent_inactive", map[string]string{"parent": "org.parent_inactive"})
+		}
 		if !MayHold(parent.Kind, u.Kind) {
 			return apperr.Invalid("org.kind_not_allowed", map[string]string{"parent": "org.kind_not_allowed"})
 		}
 		now := db.Micro(s.now())
 		newPath := parent.Path + strconv.FormatInt(u.ID, 10) + "/"
+		oldParent, err := findUnit(ctx, tx, u.ParentID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE org_units SET parent_id = ? WHERE id = ?`, parent.ID, u.ID); err != nil {
 			return err
 		}
 		if err := movePaths(ctx, tx, u.Path, newPath, parent.Depth+1-u.Depth, now); err != nil {
 			return err
 		}
-		if err := addHistory(ctx, tx, id, p.UserID, now, "moved", strconv.FormatInt(u.ParentID, 10), strconv.FormatInt(parent.ID, 10)); err != nil {
+		if err := addHistory(ctx, tx, id, p.UserID, now, "moved", label(oldParent), label(parent)); err != nil {
 			return err
 		}
 		if err := s.record(ctx, tx, m, p, "org.move", id, "to="+strconv.FormatInt(parent.ID, 10)); err != nil {
@@ -204,6 +222,15 @@ func (s *Service) SetUnitActive(ctx context.Context, p access.Principal, id int6
 		if u.Active == active {
 			out = u
 			return nil
+		}
+		if active && u.ParentID != 0 {
+			parent, err := findUnit(ctx, tx, u.ParentID)
+			if err != nil {
+				return err
+			}
+			if !parent.Active {
+				return apperr.Invalid("org.parent_inactive", nil)
+			}
 		}
 		if !active {
 			var n int

@@ -48,9 +48,9 @@ func findUnits(ctx context.Context, tx *db.Tx, p access.Principal, perm access.P
 		args = append(args, string(f.Kind))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		where = append(where, "(u.name LIKE ? OR LOWER(u.name_en) LIKE ? OR u.code = ?)")
-		like := "%" + escapeLike(q) + "%"
-		args = append(args, like, strings.ToLower(like), q)
+		where = append(where, `(LOWER(u.name) LIKE ? ESCAPE '\' OR LOWER(u.name_en) LIKE ? ESCAPE '\' OR u.code = ?)`)
+		like := strings.ToLower(db.Contains(q))
+		args = append(args, like, like, q)
 	}
 	if !f.IncludeInactive {
 		where = append(where, "u.active = 1")
@@ -78,12 +78,6 @@ func findUnits(ctx context.Context, tx *db.Tx, p access.Principal, perm access.P
 		return nil, apperr.Internal(err)
 	}
 	return out, nil
-}
-
-// escapeLike drops the LIKE wildcards % and _ from a user's search text: a
-// unit name search never needs them, and this keeps one syntax on both engines.
-func escapeLike(s string) string {
-	return strings.NewReplacer("%", "", "_", "").Replace(s)
 }
 
 func insertUnit(ctx context.Context, tx *db.Tx, n NewUnit, parent *Unit, now int64) (*Unit, error) {

@@ -90,9 +90,9 @@ func findUsers(ctx context.Context, tx *db.Tx, p access.Principal, f UserFilter)
 		args = append(args, f.ID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		q = strings.NewReplacer("%", "", "_", "").Replace(q)
-		where = append(where, "(u.username LIKE ? OR u.display_name LIKE ?)")
-		args = append(args, "%"+q+"%", "%"+q+"%")
+		like := strings.ToLower(db.Contains(q))
+		where = append(where, `(LOWER(u.username) LIKE ? ESCAPE '\' OR LOWER(u.display_name) LIKE ? ESCAPE '\')`)
+		args = append(args, like, like)
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
