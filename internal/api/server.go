@@ -43,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 // checks the route's permission before the handler runs.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.NoteRoute(r)
 		var p access.Principal
 		if !rt.Public {
 			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

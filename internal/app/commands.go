@@ -16,12 +16,18 @@ import (
 	"github.com/careloop/careloop/internal/people"
 )
 
-func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := config.Parse("migrate", args, getenv, stderr)
+// openDB parses a subcommand's settings and opens its database (without
+// migrating it).
+func openDB(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) (*db.DB, error) {
+	cfg, _, err := config.Parse(name, args, getenv, stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	return db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	d, err := openDB(ctx, "migrate", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -70,11 +76,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func auditVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := config.Parse("audit verify", args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	d, err := openDB(ctx, "audit verify", args, getenv, stderr)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,19 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// NoteRoute records the route pattern that matched r, for the access log
+// and metrics of Observe. Nested muxes serve copies of the request, so
+// the pattern is passed back through a holder in the context.
+func NoteRoute(r *http.Request) {
+	if h, ok := r.Context().Value(routeKey).(*string); ok && r.Pattern != "" {
+		*h = r.Pattern
+	}
+}
 
 // RequestID returns the id of the request in ctx, or "".
 func RequestID(ctx context.Context) string {
@@ -97,27 +109,31 @@ func Observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		route := new(string)
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, route)
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
-				log.Error("panic", "request_id", id, "route", r.Pattern, "panic", v)
+				log.Error("panic", "request_id", id, "route", *route, "panic", v)
 				if sw.status == 0 {
 					http.Error(sw, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				}
 			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
+			if *route == "" {
+				*route = r.Pattern // a route of the outermost mux
+			}
+			if *route == "" {
+				*route = "unmatched"
 			}
 			status := sw.status
 			if status == 0 {
 				status = http.StatusOK
 			}
 			d := time.Since(start)
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-			m.latency.WithLabelValues(route, r.Method).Observe(d.Seconds())
-			log.Info("request", "request_id", id, "method", r.Method, "route", route, "status", status,
+			m.requests.WithLabelValues(*route, r.Method, strconv.Itoa(status)).Inc()
+			m.latency.WithLabelValues(*route, r.Method).Observe(d.Seconds())
+			log.Info("request", "request_id", id, "method", r.Method, "route", *route, "status", status,
 				"duration_ms", d.Milliseconds())
 		}()
 		next.ServeHTTP(sw, r)

@@ -304,7 +304,9 @@ func (s *Service) SetLocale(ctx context.Context, p access.Principal, locale stri
 		return apperr.Invalid("error.invalid", map[string]string{"locale": "user.locale_unknown"})
 	}
 	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE users SET locale = ? WHERE id = ?`, locale, p.UserID)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE users SET locale = ? WHERE id = ?`, locale, p.UserID); err != nil {
+			return err
+		}
+		return s.audited(ctx, tx, p.UserID, "user.set_locale", audit.Success, "locale="+locale)
 	})
 }

@@ -28,13 +28,14 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
+	password := r.PostFormValue("password")
 	form := r.PostForm
-	form.Del("password")
+	form.Del("password") // never echoed back into the page
 	if !s.signinIP.Allow(clientKey(r)) || !s.signinUser.Allow("u:"+username) {
 		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "signin.title", Error: "signin.too_many", Form: form})
 		return
 	}
-	res, err := s.People.SignIn(r.Context(), username, r.PostFormValue("password"))
+	res, err := s.People.SignIn(r.Context(), username, password)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.EInternal {
 			s.serverError(w, r, err)
@@ -103,7 +104,8 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request, enrolling bo
 		s.render(w, r, http.StatusTooManyRequests, "second_factor", page{Title: "totp.title", Error: "signin.too_many", Form: r.PostForm})
 		return
 	}
-	full, err := s.People.VerifySecondFactor(r.Context(), cookieToken(r), r.PostFormValue("code"), enrolling)
+	code := r.PostFormValue("code")
+	full, err := s.People.VerifySecondFactor(r.Context(), cookieToken(r), code, enrolling)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.EInternal {
 			s.serverError(w, r, err)

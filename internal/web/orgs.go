@@ -124,14 +124,7 @@ func (s *Server) moveTargets(r *http.Request, u *org.Unit) ([]org.Unit, error) {
 
 // afterUnitWrite shows the unit again with a flash, or the form error.
 func (s *Server) afterUnitWrite(w http.ResponseWriter, r *http.Request, err error, flash string) {
-	switch apperr.CodeOf(err) {
-	case "":
-		s.showUnit(w, r, http.StatusOK, page{Flash: flash})
-	case apperr.EInvalid:
-		s.showUnit(w, r, http.StatusUnprocessableEntity, page{Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err), Form: r.PostForm})
-	default:
-		s.fail(w, r, err)
-	}
+	s.afterWrite(w, r, err, page{Flash: flash}, func(status int, pg page) { s.showUnit(w, r, status, pg) })
 }
 
 func (s *Server) createUnit(w http.ResponseWriter, r *http.Request) {

@@ -38,7 +38,7 @@ type page struct {
 	Form   url.Values
 	Data   any
 	Demo   bool
-	Perms  map[access.Permission]bool // what the caller may do anywhere
+	Perms  map[string]bool // permissions the caller holds anywhere, for templates
 }
 
 func funcs() template.FuncMap {
@@ -103,9 +103,9 @@ func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, status int, 
 		u := info.User
 		pg.User = &u
 		pg.Nav = navFor(info.Principal)
-		pg.Perms = map[access.Permission]bool{}
+		pg.Perms = map[string]bool{}
 		for _, perm := range access.AllPermissions() {
-			pg.Perms[perm] = info.Principal.Can(perm)
+			pg.Perms[string(perm)] = info.Principal.Can(perm)
 		}
 	}
 	t, ok := s.pages.byName[name]
@@ -153,4 +153,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.errorPage(w, r, httpx.Status(err), apperr.MessageOf(err))
+}
+
+// afterWrite answers a form submission: on success show renders the page
+// with ok (its flash); a validation error re-renders it with the field
+// problems and the submitted values; any other error gets an error page.
+func (s *Server) afterWrite(w http.ResponseWriter, r *http.Request, err error, ok page, show func(status int, pg page)) {
+	switch apperr.CodeOf(err) {
+	case "":
+		show(http.StatusOK, ok)
+	case apperr.EInvalid:
+		show(http.StatusUnprocessableEntity, page{Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err), Form: r.PostForm})
+	default:
+		s.fail(w, r, err)
+	}
 }

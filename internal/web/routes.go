@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/httpx"
 )
 
 // routeInfo records a registered page route and the permission it needs,
@@ -21,17 +22,23 @@ var Routes []routeInfo
 // public (no session), signedIn (any fully signed-in user) or a permission.
 func (s *Server) routes(mux *http.ServeMux) {
 	Routes = nil
+	handle := func(pattern string, h http.Handler) {
+		mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			httpx.NoteRoute(r)
+			h.ServeHTTP(w, r)
+		}))
+	}
 	public := func(pattern string, h http.HandlerFunc) {
 		Routes = append(Routes, routeInfo{Pattern: pattern, Public: true})
-		mux.HandleFunc(pattern, h)
+		handle(pattern, h)
 	}
 	signedIn := func(pattern string, h http.HandlerFunc) {
 		Routes = append(Routes, routeInfo{Pattern: pattern})
-		mux.Handle(pattern, s.require("", h))
+		handle(pattern, s.require("", h))
 	}
 	perm := func(pattern string, p access.Permission, h http.HandlerFunc) {
 		Routes = append(Routes, routeInfo{Pattern: pattern, Permission: p})
-		mux.Handle(pattern, s.require(p, h))
+		handle(pattern, s.require(p, h))
 	}
 
 	public("GET /static/", s.static)

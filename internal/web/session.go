@@ -25,9 +25,6 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		locale := ""
-		if c, err := r.Cookie(LangCookie); err == nil && i18n.Valid(c.Value) {
-			locale = c.Value
-		}
 		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 			info, err := s.People.Authenticate(ctx, c.Value)
 			switch {
@@ -44,7 +41,7 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 			}
 		}
 		if locale == "" {
-			locale = i18n.Match(r.Header.Get("Accept-Language"))
+			locale = anonymousLocale(r)
 		}
 		ctx = context.WithValue(ctx, localeKey, locale)
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -56,12 +53,21 @@ func sessionOf(r *http.Request) *people.SessionInfo {
 	return info
 }
 
+// localeOf is the locale of a request; before withSession has run (the
+// cross-origin refusal) it is the anonymous choice.
 func localeOf(r *http.Request) string {
-	l, _ := r.Context().Value(localeKey).(string)
-	if l == "" {
-		return i18n.Default
+	if l, _ := r.Context().Value(localeKey).(string); l != "" {
+		return l
 	}
-	return l
+	return anonymousLocale(r)
+}
+
+// anonymousLocale is the language cookie's choice, else the browser's.
+func anonymousLocale(r *http.Request) string {
+	if c, err := r.Cookie(LangCookie); err == nil && i18n.Valid(c.Value) {
+		return c.Value
+	}
+	return i18n.Match(r.Header.Get("Accept-Language"))
 }
 
 // principal returns the caller of a guarded route.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/access"
-	"github.com/careloop/careloop/internal/apperr"
 )
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
@@ -23,14 +22,12 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		days = 0
 	}
 	secret, err := s.People.CreateToken(r.Context(), principal(r), r.PostFormValue("name"), perms, time.Duration(days)*24*time.Hour)
-	switch apperr.CodeOf(err) {
-	case "":
-		s.showTokens(w, r, http.StatusOK, page{Flash: "token.created"}, secret)
-	case apperr.EInvalid:
-		s.showTokens(w, r, http.StatusUnprocessableEntity, page{Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err), Form: r.PostForm}, "")
-	default:
-		s.fail(w, r, err)
-	}
+	s.afterWrite(w, r, err, page{Flash: "token.created"}, func(status int, pg page) {
+		if status != http.StatusOK {
+			secret = ""
+		}
+		s.showTokens(w, r, status, pg, secret)
+	})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {

@@ -45,14 +45,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, status int, p
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	_, pw, err := s.People.CreateUser(r.Context(), principal(r), people.NewUser{Username: r.PostFormValue("username"),
 		DisplayName: r.PostFormValue("display_name"), Email: r.PostFormValue("email"), Locale: r.PostFormValue("locale")})
-	switch apperr.CodeOf(err) {
-	case "":
-		s.listUsers(w, r, http.StatusOK, page{Flash: "user.created", Notice: []string{pw}})
-	case apperr.EInvalid:
-		s.listUsers(w, r, http.StatusUnprocessableEntity, page{Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err), Form: r.PostForm})
-	default:
-		s.fail(w, r, err)
-	}
+	s.afterWrite(w, r, err, page{Flash: "user.created", Notice: []string{pw}}, func(status int, pg page) { s.listUsers(w, r, status, pg) })
 }
 
 func (s *Server) user(w http.ResponseWriter, r *http.Request) {
@@ -84,15 +77,8 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, status int, pg
 }
 
 // afterUserWrite shows the user again with a flash, or the form error.
-func (s *Server) afterUserWrite(w http.ResponseWriter, r *http.Request, err error, pg page) {
-	switch apperr.CodeOf(err) {
-	case "":
-		s.showUser(w, r, http.StatusOK, pg)
-	case apperr.EInvalid:
-		s.showUser(w, r, http.StatusUnprocessableEntity, page{Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err), Form: r.PostForm})
-	default:
-		s.fail(w, r, err)
-	}
+func (s *Server) afterUserWrite(w http.ResponseWriter, r *http.Request, err error, ok page) {
+	s.afterWrite(w, r, err, ok, func(status int, pg page) { s.showUser(w, r, status, pg) })
 }
 
 func (s *Server) grantRole(w http.ResponseWriter, r *http.Request) {
