@@ -46,9 +46,9 @@ func (s *Server) guard(rt route) http.Handler {
 		httpx.NoteRoute(r)
 		var p access.Principal
 		if !rt.Public {
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || token == "" {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="careloop"`)
+			scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			token = strings.TrimSpace(token)
+			if !strings.EqualFold(scheme, "Bearer") || token == "" {
 				writeError(w, apperr.New(apperr.EUnauthorized, "token.invalid"))
 				return
 			}
@@ -89,6 +89,9 @@ type errorBody struct {
 }
 
 func writeError(w http.ResponseWriter, err error) {
+	if apperr.CodeOf(err) == apperr.EUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="careloop"`)
+	}
 	var b errorBody
 	b.Error.Code = apperr.CodeOf(err)
 	b.Error.Key = apperr.MessageOf(err)

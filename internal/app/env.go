@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/careloop/careloop/internal/audit"
@@ -79,6 +81,9 @@ func loadKeys(cfg *config.Config, log *slog.Logger) (*seal.Keyring, error) {
 	algo, err := seal.ParseAlgorithm(cfg.SealAlgo)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.SealKeyFile), 0o700); err != nil {
+		return nil, fmt.Errorf("create key folder: %w", err)
 	}
 	k, err = seal.GenerateKeyFile(cfg.SealKeyFile, algo)
 	if err != nil {

@@ -79,6 +79,7 @@ func Start(tb testing.TB, args ...string) *Instance {
 		}
 		select {
 		case err := <-done:
+			done <- err // let the cleanup see that the server has stopped
 			tb.Fatalf("server exited before listening: %v\n%s", err, s)
 		case <-time.After(20 * time.Millisecond):
 		}
