@@ -96,6 +96,9 @@ func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
 	if err := add(root.ID, demoNetwork); err != nil {
 		return err
 	}
+	if err := loadDemoStudents(ctx, e, root.ID, root.Path, stdout); err != nil {
+		return fmt.Errorf("demo students: %w", err)
+	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "\ncareloop demo network loaded. Every demo account's password: %s\n", DemoPassword)
 	fmt.Fprintln(tw, "Roles that can see identified data set up a second factor (TOTP) at first sign-in.")

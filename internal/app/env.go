@@ -17,18 +17,20 @@ import (
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
 	"github.com/careloop/careloop/internal/seal"
+	"github.com/careloop/careloop/internal/student"
 )
 
 // env is everything a command needs once configuration is read: the
 // database (migrated), the keys and the services.
 type env struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	db     *db.DB
-	keys   *seal.Keyring
-	audit  *audit.Log
-	org    *org.Service
-	people *people.Service
+	cfg     *config.Config
+	log     *slog.Logger
+	db      *db.DB
+	keys    *seal.Keyring
+	audit   *audit.Log
+	org     *org.Service
+	people  *people.Service
+	student *student.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -62,6 +64,7 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*env, erro
 	e.org = &org.Service{DB: e.db, Audit: e.audit}
 	e.people = &people.Service{DB: e.db, Audit: e.audit, Seal: e.keys,
 		IdleTimeout: cfg.IdleTimeout, MaxSession: cfg.MaxSession}
+	e.student = &student.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
 	return e, nil
 }
 

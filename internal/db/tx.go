@@ -142,8 +142,16 @@ func (t *Tx) Serialize(ctx context.Context, resource string) error {
 	return err
 }
 
+// Prefix returns a LIKE pattern matching values that start with s; use it
+// with `LIKE ? ESCAPE '\'`.
+func Prefix(s string) string {
+	return likeEscaper.Replace(s) + "%"
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // Contains returns a LIKE pattern matching s anywhere, with LIKE's own
 // wildcards in s escaped; use it with `LIKE ? ESCAPE '\'`.
 func Contains(s string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+	return "%" + likeEscaper.Replace(s) + "%"
 }

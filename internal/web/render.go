@@ -26,24 +26,26 @@ type pages struct{ byName map[string]*template.Template }
 
 // page is the data every template receives.
 type page struct {
-	L      string // locale
-	Title  string // i18n key of the page title
-	User   *people.User
-	Nav    []navItem
-	Active string
-	Flash  string   // i18n key of a success message
-	Notice []string // extra text shown with the flash (e.g. a one-time password)
-	Error  string   // i18n key of an error summary
-	Fields map[string]string
-	Form   url.Values
-	Data   any
-	Demo   bool
-	Perms  map[string]bool // permissions the caller holds anywhere, for templates
+	L         string // locale
+	Title     string // i18n key of the page title
+	User      *people.User
+	Nav       []navItem
+	Active    string
+	Flash     string   // i18n key of a success message
+	FlashArgs []any    // values for {0}, {1}, ... in the flash
+	Notice    []string // extra text shown with the flash (e.g. a one-time password)
+	Error     string   // i18n key of an error summary
+	Fields    map[string]string
+	Form      url.Values
+	Data      any
+	Demo      bool
+	Perms     map[string]bool // permissions the caller holds anywhere, for templates
 }
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
 		"t":      i18n.T,
+		"tf":     func(l, key string, args []any) string { return i18n.T(l, key, args...) },
 		"static": staticURL,
 		"date": func(t time.Time) string {
 			if t.IsZero() {

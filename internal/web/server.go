@@ -14,12 +14,14 @@ import (
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/student"
 )
 
 // Server holds the services the pages use.
 type Server struct {
 	Org           *org.Service
 	People        *people.Service
+	Student       *student.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger
@@ -29,6 +31,7 @@ type Server struct {
 	pages      *pages
 	signinIP   *httpx.Limiter
 	signinUser *httpx.Limiter
+	imports    *importJobs
 }
 
 // SessionCookie is the name of the session cookie.
@@ -45,6 +48,7 @@ func (s *Server) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	s.pages = p
+	s.imports = newImportJobs()
 	s.signinIP = httpx.NewLimiter(6*time.Second, 10)
 	s.signinUser = httpx.NewLimiter(time.Minute, 5)
 	mux := http.NewServeMux()
@@ -53,3 +57,6 @@ func (s *Server) Handler() (http.Handler, error) {
 	cop.SetDenyHandler(http.HandlerFunc(s.forbiddenOrigin))
 	return cop.Handler(s.withSession(mux)), nil
 }
+
+// today is the current date in China Standard Time, for ages.
+func (s *Server) today() time.Time { return time.Now().In(displayZone) }

@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/student"
+)
+
+// demoSchools are the demo schools that get students, with their grades.
+var demoSchools = []struct {
+	name          string
+	first, last   int
+	perClass, cls int
+}{
+	{"玄武实验小学", 4, 6, 6, 2},
+	{"玄武第一中学", 7, 9, 6, 2},
+	{"秦淮中学", 7, 9, 5, 1},
+	{"鼓楼高级中学", 10, 12, 5, 1},
+}
+
+var (
+	demoSurnames = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"}
+	demoGiven    = []string{"子涵", "欣怡", "梓萱", "浩然", "宇轩", "一诺", "思远", "雨桐", "俊杰", "佳怡", "明轩", "若曦", "天佑", "可馨", "嘉懿", "晨阳"}
+)
+
+// loadDemoStudents files fictitious students in the demo schools, through
+// the same roster import that schools use.
+func loadDemoStudents(ctx context.Context, e *env, rootID int64, rootPath string, stdout io.Writer) error {
+	var rows []student.RosterRow
+	n := 0
+	for _, sc := range demoSchools {
+		for g := sc.first; g <= sc.last; g++ {
+			for c := 1; c <= sc.cls; c++ {
+				for k := 0; k < sc.perClass; k++ {
+					n++
+					year := 2026 - (g + 6)
+					rows = append(rows, student.RosterRow{
+						Line:      n + 1,
+						StudentNo: fmt.Sprintf("G32010%06d", 100000+n),
+						Name:      demoSurnames[(n*7)%len(demoSurnames)] + demoGiven[(n*5)%len(demoGiven)],
+						Gender:    []string{"女", "男"}[n%2],
+						BirthDate: fmt.Sprintf("%d-%02d-%02d", year, 1+n%12, 1+n%28),
+						School:    sc.name,
+						Grade:     fmt.Sprint(g),
+						ClassName: fmt.Sprintf("%d班", c),
+						Guardians: []student.Guardian{{Name: demoSurnames[(n*7)%len(demoSurnames)] + "家长", Relation: []string{"母亲", "父亲"}[n%2],
+							Phone: fmt.Sprintf("139%08d", 10000000+n*7919%90000000)}},
+					})
+				}
+			}
+		}
+	}
+	sys := access.Principal{UserID: -1, Memberships: []access.Membership{{OrgID: rootID, OrgPath: rootPath, Role: access.Coordinator}}}
+	rep, err := e.student.Import(ctx, sys, rows, false, nil)
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return fmt.Errorf("demo roster has %d problems, first: %+v", len(rep.Problems), rep.Problems[0])
+	}
+	fmt.Fprintf(stdout, "Demo students filed: %d (fictitious names and numbers).\n", rep.Created)
+	return nil
+}

@@ -1,0 +1,154 @@
+// Package student keeps one record per student (一人一档): identity and
+// guardians, risk factors (重点摸排), moves between grades and schools, and
+// the timeline that later steps of the closed loop add to. A record belongs
+// to the student's current school, and every read of it is audited.
+package student
+
+import (
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/mozillazg/go-pinyin"
+)
+
+// Status of a record.
+const (
+	Active    = "active"
+	Graduated = "graduated"
+	Archived  = "archived"
+)
+
+// Genders a roster may give.
+var Genders = []string{"female", "male", "other", "unknown"}
+
+// Relations of a guardian to the student.
+var Relations = []string{"mother", "father", "grandparent", "relative", "guardian", "other"}
+
+// RiskFactorKinds are the kinds of risk factor a school records (glossary:
+// 性格偏差, 家庭矛盾突出, 困境儿童, 留守儿童, and others a school would record).
+var RiskFactorKinds = []string{
+	"personality_deviation", // 性格偏差
+	"family_conflict",       // 家庭矛盾突出
+	"child_in_difficulty",   // 困境儿童
+	"left_behind",           // 留守儿童
+	"bereavement",           // 重大丧失
+	"bullying",              // 校园欺凌
+	"academic_pressure",     // 学业压力
+	"self_harm_history",     // 既往自伤
+	"chronic_illness",       // 慢性疾病
+	"single_parent",         // 单亲家庭
+	"other",
+}
+
+// Student is one student's record.
+type Student struct {
+	ID           int64
+	StudentNo    string // 学籍号
+	Name         string
+	Initials     string // pinyin initials, for search
+	Gender       string
+	BirthDate    string // YYYY-MM-DD
+	SchoolID     int64
+	SchoolName   string
+	SchoolNameEn string
+	SchoolPath   string
+	Grade        int
+	ClassName    string
+	Status       string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Guardians    []Guardian
+}
+
+// Age returns the student's age in whole years on day.
+func (s Student) Age(day time.Time) int {
+	b, err := time.Parse("2006-01-02", s.BirthDate)
+	if err != nil {
+		return 0
+	}
+	age := day.Year() - b.Year()
+	if day.YearDay() < b.YearDay() {
+		age--
+	}
+	return age
+}
+
+// Guardian is a parent or other guardian of a student.
+type Guardian struct {
+	Name     string
+	Relation string
+	Phone    string
+}
+
+// RiskFactor is one recorded risk factor. Note is sealed at rest.
+type RiskFactor struct {
+	ID         int64
+	Kind       string
+	Note       string
+	Since      string
+	RecordedBy int64
+	RecordedAt time.Time
+	EndedAt    time.Time
+}
+
+// Event is one entry of a record's timeline.
+type Event struct {
+	At          time.Time
+	Kind        string // e.g. imported, updated, promoted, transferred_in, graduated, risk_factor_added
+	ActorUserID int64
+	OrgUnitID   int64
+	Detail      string // codes only, no personal data
+}
+
+// Record is everything a permitted reader sees of one student.
+type Record struct {
+	Student     Student
+	RiskFactors []RiskFactor
+	Timeline    []Event
+}
+
+// StudentFilter selects students for a list or a search.
+type StudentFilter struct {
+	Query     string // name, pinyin initials or student number
+	SchoolID  int64
+	Grade     int
+	ClassName string
+	Status    string // default active
+	Limit     int
+}
+
+// Initials returns the lower-case pinyin initials of a Chinese name; Latin
+// letters and digits are kept as they are ("张三丰" → "zsf", "Li Na" → "ln").
+func Initials(name string) string {
+	var b strings.Builder
+	args := pinyin.NewArgs()
+	args.Style = pinyin.FirstLetter
+	prevSpace := true
+	for _, r := range name {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			if p := pinyin.SinglePinyin(r, args); len(p) > 0 && p[0] != "" {
+				b.WriteString(p[0][:1])
+			}
+			prevSpace = false
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if prevSpace {
+				b.WriteRune(unicode.ToLower(r))
+			}
+			prevSpace = false
+		default:
+			prevSpace = true
+		}
+	}
+	return b.String()
+}
+
+func oneOf(v string, list []string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
