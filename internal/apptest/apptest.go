@@ -56,12 +56,15 @@ func Start(tb testing.TB, args ...string) *Instance {
 		"CARELOOP_LOG_LEVEL":    "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out, errs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- app.Run(ctx, append([]string{"careloop", "serve"}, args...), func(k string) string { return env[k] }, out, &bytes.Buffer{})
+		done <- app.Run(ctx, append([]string{"careloop", "serve"}, args...), func(k string) string { return env[k] }, out, errs)
 	}()
 	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("server log:\n%s", errs.String())
+		}
 		cancel()
 		select {
 		case <-done:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
 	"image/png"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ import (
 type Enrolment struct {
 	Secret string // base32, for manual entry
 	URL    string // otpauth:// URL
-	QRPNG  string // data: URL of a QR code image
+	QRPNG  []byte // PNG image of the QR code
 }
 
 func totpAAD(userID int64) string { return "users:" + strconv.FormatInt(userID, 10) + ":totp_secret" }
@@ -85,8 +84,7 @@ func (s *Service) BeginEnrolment(ctx context.Context, token string) (*Enrolment,
 		if err := png.Encode(&buf, img); err != nil {
 			return apperr.Internal(err)
 		}
-		out = &Enrolment{Secret: key.Secret(), URL: key.URL(),
-			QRPNG: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}
+		out = &Enrolment{Secret: key.Secret(), URL: key.URL(), QRPNG: buf.Bytes()}
 		return nil
 	})
 	return out, err

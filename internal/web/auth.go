@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/base64"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -49,6 +51,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, res.Token)
+	if res.Stage == people.StageFull {
+		s.adoptLanguage(r, res.Token)
+	}
 	next := safeNext(r.PostFormValue("next"))
 	switch {
 	case res.NeedsTOTP:
@@ -88,7 +93,7 @@ func (s *Server) enrolForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "enrol", page{Title: "totp.enrol_title", Form: r.URL.Query(), Data: e})
+	s.render(w, r, http.StatusOK, "enrol", page{Title: "totp.enrol_title", Form: r.URL.Query(), Data: enrolView(e)})
 }
 
 func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
@@ -123,13 +128,14 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request, enrolling bo
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
-			s.render(w, r, http.StatusUnauthorized, "enrol", page{Title: "totp.enrol_title", Error: apperr.MessageOf(err), Form: form, Data: e})
+			s.render(w, r, http.StatusUnauthorized, "enrol", page{Title: "totp.enrol_title", Error: apperr.MessageOf(err), Form: form, Data: enrolView(e)})
 			return
 		}
 		s.render(w, r, http.StatusUnauthorized, "second_factor", page{Title: "totp.title", Error: apperr.MessageOf(err), Form: form})
 		return
 	}
 	s.setSession(w, full)
+	s.adoptLanguage(r, full)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
@@ -197,3 +203,30 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // clientKey is the rate-limit key of a request.
 func clientKey(r *http.Request) string { return "ip:" + httpx.ClientIP(r) }
+
+// enrolPage is what the enrolment page shows: the secret and the QR code as
+// a data URL (trusted: careloop made the image itself).
+type enrolPage struct {
+	Secret string
+	QR     template.URL
+}
+
+func enrolView(e *people.Enrolment) enrolPage {
+	return enrolPage{Secret: e.Secret, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG))}
+}
+
+// adoptLanguage keeps the language chosen on the sign-in pages: once the
+// session is complete, a language picked there becomes the account's.
+func (s *Server) adoptLanguage(r *http.Request, token string) {
+	c, err := r.Cookie(LangCookie)
+	if err != nil || !i18n.Valid(c.Value) {
+		return
+	}
+	info, err := s.People.Authenticate(r.Context(), token)
+	if err != nil || info.User.Locale == c.Value {
+		return
+	}
+	if err := s.People.SetLocale(r.Context(), info.Principal, c.Value); err != nil {
+		s.Log.Warn("keep sign-in language", "err", err, "request_id", httpx.RequestID(r.Context()))
+	}
+}

@@ -40,6 +40,7 @@ type page struct {
 	Data      any
 	Demo      bool
 	Perms     map[string]bool // permissions the caller holds anywhere, for templates
+	Here      string          // this page\'s URL, to come back to after switching language
 }
 
 func funcs() template.FuncMap {
@@ -101,6 +102,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, status int, name, part string, pg page) {
 	pg.L = localeOf(r)
 	pg.Demo = s.Demo
+	pg.Here = "/"
+	switch {
+	case r.Method == http.MethodGet:
+		pg.Here = safeNext(r.URL.RequestURI())
+	case strings.HasPrefix(r.URL.Path, "/login"):
+		// a sign-in form shown again after a POST: the same step, same next page
+		pg.Here = r.URL.Path + "?next=" + url.QueryEscape(safeNext(r.PostFormValue("next")))
+	}
 	if info := sessionOf(r); info != nil && info.Stage == people.StageFull {
 		u := info.User
 		pg.User = &u
