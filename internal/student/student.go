@@ -68,8 +68,8 @@ func (s Student) Age(day time.Time) int {
 		return 0
 	}
 	age := day.Year() - b.Year()
-	if day.YearDay() < b.YearDay() {
-		age--
+	if day.Month() < b.Month() || (day.Month() == b.Month() && day.Day() < b.Day()) {
+		age-- // the birthday of this year has not come yet
 	}
 	return age
 }
