@@ -96,9 +96,6 @@ func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
 	if err := add(root.ID, demoNetwork); err != nil {
 		return err
 	}
-	if err := loadDemoStudents(ctx, e, root.ID, root.Path, stdout); err != nil {
-		return fmt.Errorf("demo students: %w", err)
-	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "\ncareloop demo network loaded. Every demo account's password: %s\n", DemoPassword)
 	fmt.Fprintln(tw, "Roles that can see identified data set up a second factor (TOTP) at first sign-in.")
@@ -110,5 +107,11 @@ func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.username, a.role, a.unit)
 	}
 	fmt.Fprintln(tw)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := loadDemoStudents(ctx, e, root.ID, root.Path, stdout); err != nil {
+		return fmt.Errorf("demo students: %w", err)
+	}
+	return nil
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/student"
 )
 
@@ -62,5 +65,35 @@ func loadDemoStudents(ctx context.Context, e *env, rootID int64, rootPath string
 		return fmt.Errorf("demo roster has %d problems, first: %+v", len(rep.Problems), rep.Problems[0])
 	}
 	fmt.Fprintf(stdout, "Demo students filed: %d (fictitious names and numbers).\n", rep.Created)
+	return loadDemoCampaign(ctx, e, sys, stdout)
+}
+
+// loadDemoCampaign opens a screening campaign at one demo middle school and
+// prints one access code, so a newcomer can answer as a student at /s.
+func loadDemoCampaign(ctx context.Context, e *env, sys access.Principal, stdout io.Writer) error {
+	schools, err := e.org.FindUnits(ctx, sys, org.UnitFilter{Query: "玄武第一中学", Kind: org.School, Limit: 1})
+	if err != nil || len(schools) == 0 {
+		return fmt.Errorf("demo school: %v", err)
+	}
+	school := schools[0]
+	now := time.Now()
+	id, err := e.screen.CreateCampaign(ctx, sys, screening.NewCampaign{OrgUnitID: school.ParentID,
+		Name: "2026 秋季学生心理健康筛查（演示）", Instruments: []string{"phq-a", "gad-7"},
+		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(30 * 24 * time.Hour), ConsentRule: screening.ConsentUnder14,
+		ConsentText: "v1", Targets: []screening.Target{{SchoolID: school.ID}}})
+	if err != nil {
+		return fmt.Errorf("demo campaign: %w", err)
+	}
+	slips, err := e.screen.Slips(ctx, sys, id, school.ID)
+	if err != nil {
+		return err
+	}
+	for _, sl := range slips {
+		if sl.Excluded == "" {
+			fmt.Fprintf(stdout, "Demo screening campaign #%d is open. Answer as a student: open /s and type the code %s (%s).\n",
+				id, sl.Code, sl.StudentName)
+			break
+		}
+	}
 	return nil
 }

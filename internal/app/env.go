@@ -16,6 +16,8 @@ import (
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/screening"
+	"github.com/careloop/careloop/internal/screening/instrument"
 	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/student"
 )
@@ -31,6 +33,7 @@ type env struct {
 	org     *org.Service
 	people  *people.Service
 	student *student.Service
+	screen  *screening.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -65,6 +68,12 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*env, erro
 	e.people = &people.Service{DB: e.db, Audit: e.audit, Seal: e.keys,
 		IdleTimeout: cfg.IdleTimeout, MaxSession: cfg.MaxSession}
 	e.student = &student.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
+	catalog, err := instrument.Library()
+	if err != nil {
+		e.db.Close()
+		return nil, fmt.Errorf("instrument library: %w", err)
+	}
+	e.screen = &screening.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Catalog: catalog}
 	return e, nil
 }
 

@@ -43,7 +43,9 @@ func (s *Service) Import(ctx context.Context, p access.Principal, rows []RosterR
 					Problem: "student.duplicate_in_file", Other: first})
 				ok = false
 			}
-			seen[n.student.StudentNo] = row.Line
+			if _, dup := seen[n.student.StudentNo]; !dup {
+				seen[n.student.StudentNo] = row.Line
+			}
 			if ok {
 				valid = append(valid, n)
 			}

@@ -62,17 +62,24 @@ type Student struct {
 }
 
 // Age returns the student's age in whole years on day.
-func (s Student) Age(day time.Time) int {
-	b, err := time.Parse("2006-01-02", s.BirthDate)
+func (s Student) Age(day time.Time) int { return AgeOn(s.BirthDate, day) }
+
+// AgeOn returns the age in whole years on day (in China Standard Time) of
+// someone born on birthDate (YYYY-MM-DD); 0 for an unreadable date.
+func AgeOn(birthDate string, day time.Time) int {
+	b, err := time.Parse("2006-01-02", birthDate)
 	if err != nil {
 		return 0
 	}
+	day = day.In(cst)
 	age := day.Year() - b.Year()
 	if day.Month() < b.Month() || (day.Month() == b.Month() && day.Day() < b.Day()) {
 		age-- // the birthday of this year has not come yet
 	}
 	return age
 }
+
+var cst = time.FixedZone("CST", 8*3600)
 
 // Guardian is a parent or other guardian of a student.
 type Guardian struct {
@@ -118,15 +125,24 @@ type StudentFilter struct {
 	Limit     int
 }
 
+// surnameInitials are surnames read differently from the character's usual
+// reading (曾 is Zēng as a surname, not céng).
+var surnameInitials = map[rune]string{'解': "x", '仇': "q", '区': "o", '查': "z", '覃': "q", '曾': "z", '单': "s",
+	'朴': "p", '盖': "g", '缪': "m", '尉': "y", '华': "h", '任': "r", '葛': "g", '乐': "y", '员': "y", '召': "s", '种': "c"}
+
 // Initials returns the lower-case pinyin initials of a Chinese name; Latin
 // letters and digits are kept as they are ("张三丰" → "zsf", "Li Na" → "ln").
+// The first character, the surname, uses its surname reading.
 func Initials(name string) string {
 	var b strings.Builder
 	args := pinyin.NewArgs()
 	args.Style = pinyin.FirstLetter
 	prevSpace := true
-	for _, r := range name {
+	for i, r := range []rune(strings.TrimSpace(name)) {
 		switch {
+		case i == 0 && surnameInitials[r] != "":
+			b.WriteString(surnameInitials[r])
+			prevSpace = false
 		case unicode.Is(unicode.Han, r):
 			if p := pinyin.SinglePinyin(r, args); len(p) > 0 && p[0] != "" {
 				b.WriteString(p[0][:1])

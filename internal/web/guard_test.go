@@ -19,6 +19,10 @@ var (
 		"GET /login/second-factor": true, "POST /login/second-factor": true,
 		"GET /login/enrol": true, "POST /login/enrol": true,
 		"POST /logout": true, "POST /language": true, "/": true,
+		// A student's questionnaire: no account; the code or the student
+		// number and birth date open a short-lived respondent session.
+		"GET /s": true, "POST /s": true, "GET /c/{id}": true, "POST /c/{id}": true,
+		"GET /s/q": true, "POST /s/q": true, "GET /s/review": true, "POST /s/submit": true, "GET /s/thanks": true,
 	}
 	signedInRoutes = map[string]bool{
 		"GET /{$}": true, "GET /account": true, "GET /account/password": true, "POST /account/password": true,

@@ -15,6 +15,7 @@ type navItem struct {
 var navItems = []navItem{
 	{Key: "nav.home", Href: "/", ID: "home"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
+	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.RecordRead, ID: "campaigns"},
 	{Key: "nav.network", Href: "/orgs", Perm: access.OrgRead, ID: "network"},
 	{Key: "nav.users", Href: "/users", Perm: access.UserRead, ID: "users"},
 	{Key: "nav.roles", Href: "/roles", Perm: access.RoleRead, ID: "roles"},

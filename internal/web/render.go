@@ -16,6 +16,8 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/screening"
+	"github.com/careloop/careloop/internal/screening/instrument"
 )
 
 //go:embed templates/*.html
@@ -39,6 +41,7 @@ type page struct {
 	Form      url.Values
 	Data      any
 	Demo      bool
+	Child     bool            // a student's questionnaire: larger text, no staff header
 	Perms     map[string]bool // permissions the caller holds anywhere, for templates
 	Here      string          // this page\'s URL, to come back to after switching language
 }
@@ -60,6 +63,12 @@ func funcs() template.FuncMap {
 		"field":   func(fields map[string]string, name string) string { return fields[name] },
 		"value":   func(form url.Values, name string) string { return form.Get(name) },
 		"join":    strings.Join,
+		// tx picks an instrument text in the locale, falling back to Chinese.
+		"tx": func(l string, t instrument.Text) string { return t.Get(l) },
+		"answered": func(a screening.Answers, inst, item string, v int) bool {
+			got, ok := a[inst][item]
+			return ok && got == v
+		},
 	}
 }
 

@@ -50,6 +50,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("POST /login/enrol", s.enrol)
 	public("POST /logout", s.logout)
 	public("POST /language", s.setLanguage)
+	public("GET /s", s.codeForm)
+	public("POST /s", s.openCode)
+	public("GET /c/{id}", s.numberForm)
+	public("POST /c/{id}", s.openNumber)
+	public("GET /s/q", s.question)
+	public("POST /s/q", s.saveAnswers)
+	public("GET /s/review", s.review)
+	public("POST /s/submit", s.submitAnswers)
+	public("GET /s/thanks", s.thanks)
 
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /account", s.account)
@@ -71,6 +80,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("GET /roster/template", access.RecordWrite, s.importTemplate)
 	perm("POST /roster/{token}", access.RecordWrite, s.importRun)
 	perm("GET /roster/{token}", access.RecordWrite, s.importStatus)
+
+	perm("GET /campaigns", access.RecordRead, s.campaigns)
+	perm("POST /campaigns", access.RecordWrite, s.createCampaign)
+	perm("GET /campaigns/{id}", access.RecordRead, s.campaign)
+	perm("POST /campaigns/{id}/consents", access.RecordWrite, s.recordConsent)
+	perm("GET /campaigns/{id}/slips", access.RecordWrite, s.slips)
 
 	perm("GET /orgs", access.OrgRead, s.orgs)
 	perm("GET /orgs/{id}", access.OrgRead, s.orgUnit)

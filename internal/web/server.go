@@ -14,6 +14,7 @@ import (
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/student"
 )
 
@@ -22,6 +23,7 @@ type Server struct {
 	Org           *org.Service
 	People        *people.Service
 	Student       *student.Service
+	Screening     *screening.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger

@@ -267,3 +267,7 @@ func (t Text) compact() Text {
 	}
 	return out
 }
+
+// Enabled reports whether the item is asked, given the answers so far (its
+// skip logic). An item without EnableWhen is always asked.
+func (it *Item) Enabled(answers map[string]int) bool { return it.enabled(answers) }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/careloop/careloop/internal/apperr"
@@ -134,8 +135,7 @@ func (rd *reader) noHeader() error {
 	return err
 }
 
-// header maps the columns of a header record. A record is a header when it
-// names at least three known columns; it is a good one when it names every
+// header maps the columns of a header record: one that names every
 // required column, and no column twice.
 func header(rec []string) (map[string]int, error) {
 	cols := map[string]int{}
@@ -150,7 +150,7 @@ func header(rec []string) (map[string]int, error) {
 		}
 		cols[key] = i
 	}
-	if len(cols) < 3 {
+	if len(cols) == 0 {
 		return nil, invalid("roster.no_header", map[string]string{"columns": "roster.no_header"},
 			"no header row found: the first row must name the columns (学籍号, 姓名, 性别, ... or Student number, Name, Gender, ...)")
 	}
@@ -180,9 +180,8 @@ func (rd *reader) row(line int, rec []string) (student.RosterRow, bool) {
 		BirthDate: get("birth_date"), School: get("school"), Grade: get("grade"), ClassName: get("class")}
 	empty := r.StudentNo == "" && r.Name == "" && r.Gender == "" && r.BirthDate == "" && r.School == "" &&
 		r.Grade == "" && r.ClassName == ""
-	for i := 1; i <= Guardians; i++ {
-		p := fmt.Sprintf("guardian%d_", i)
-		g := student.Guardian{Name: get(p + "name"), Relation: get(p + "relation"), Phone: get(p + "phone")}
+	for _, k := range guardianKeys {
+		g := student.Guardian{Name: get(k[0]), Relation: get(k[1]), Phone: get(k[2])}
 		if g != (student.Guardian{}) {
 			r.Guardians, empty = append(r.Guardians, g), false
 		}
@@ -192,6 +191,15 @@ func (rd *reader) row(line int, rec []string) (student.RosterRow, bool) {
 	}
 	return r, !empty
 }
+
+// guardianKeys are the column keys of each guardian's name, relation, phone.
+var guardianKeys = func() (out [Guardians][3]string) {
+	for i := range out {
+		p := "guardian" + strconv.Itoa(i+1) + "_"
+		out[i] = [3]string{p + "name", p + "relation", p + "phone"}
+	}
+	return out
+}()
 
 func blank(rec []string) bool {
 	for _, c := range rec {

@@ -77,14 +77,9 @@ func malformed(err error) error {
 
 // serialDate turns an Excel date serial ("41153", or "41153.5" with a time)
 // into YYYY-MM-DD. Anything else, including a date already written as text
-// and an eight-digit 20120901, is returned as it is for student.ParseDate.
+// and an eight-digit 20120901 (past the last Excel date), is returned as it
+// is for student.ParseDate.
 func serialDate(s string, date1904 bool) string {
-	if s == "" {
-		return s
-	}
-	if _, ok := student.ParseDate(s); ok {
-		return s
-	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || v < 1 || v >= 2958466 { // 2958465 is 9999-12-31
 		return s

@@ -1,0 +1,198 @@
+package screening
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/careloop/careloop/internal/apperr"
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/screening/instrument"
+	"github.com/careloop/careloop/internal/student"
+)
+
+// respondentLifetime bounds one sitting of a questionnaire.
+const respondentLifetime = 3 * time.Hour
+
+// Answers are a respondent's answers: instrument id → item id → value.
+type Answers map[string]map[string]int
+
+// Sitting is what the questionnaire page needs: the campaign, the battery
+// that suits this student, and the answers saved so far. It carries the
+// student's given name only, to greet them.
+type Sitting struct {
+	CampaignID   int64
+	StudentID    int64
+	CampaignName string
+	GivenName    string
+	Battery      []*instrument.Instrument
+	Draft        Answers
+	Completed    bool
+	StartedAt    time.Time // when the student first opened the questionnaire
+}
+
+func respondentHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// OpenWithCode checks a one-time access code and starts a sitting. A used,
+// unknown or expired code, or a student who may not be screened, gives the
+// same EUnauthorized answer. Callers rate-limit attempts.
+func (s *Service) OpenWithCode(ctx context.Context, code string) (string, error) {
+	var token string
+	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var campaignID, studentID, used int64
+		err := tx.QueryRow(ctx, `SELECT campaign_id, student_id, code_used_at FROM campaign_students WHERE code_hash = ?`,
+			hashCode(code)).Scan(&campaignID, &studentID, &used)
+		if apperr.CodeOf(err) == apperr.ENotFound || (err == nil && used != 0) {
+			return apperr.New(apperr.EUnauthorized, "respondent.code_invalid")
+		}
+		if err != nil {
+			return err
+		}
+		if token, err = s.openSitting(ctx, tx, campaignID, studentID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE campaign_students SET code_used_at = ? WHERE campaign_id = ? AND student_id = ?`,
+			db.Micro(s.now()), campaignID, studentID)
+		return err
+	})
+	return token, err
+}
+
+// OpenWithNumber starts a sitting from a class link: the student number and
+// birth date must match a student invited to the campaign.
+func (s *Service) OpenWithNumber(ctx context.Context, campaignID int64, studentNo, birthDate string) (string, error) {
+	date, ok := student.ParseDate(birthDate)
+	if !ok {
+		return "", apperr.New(apperr.EUnauthorized, "respondent.number_invalid")
+	}
+	var token string
+	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var studentID int64
+		err := tx.QueryRow(ctx, `SELECT st.id FROM students st JOIN campaign_students cs ON cs.student_id = st.id
+			WHERE cs.campaign_id = ? AND st.student_no = ? AND st.birth_date = ?`, campaignID, strings.TrimSpace(studentNo), date).Scan(&studentID)
+		if apperr.CodeOf(err) == apperr.ENotFound {
+			return apperr.New(apperr.EUnauthorized, "respondent.number_invalid")
+		}
+		if err != nil {
+			return err
+		}
+		token, err = s.openSitting(ctx, tx, campaignID, studentID)
+		return err
+	})
+	return token, err
+}
+
+// openSitting checks that the campaign is open and the student may be
+// screened, and creates a respondent session.
+func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64) (string, error) {
+	c, err := findCampaign(ctx, tx, campaignID)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	if !c.Open(now) {
+		return "", apperr.New(apperr.EUnauthorized, "respondent.campaign_closed")
+	}
+	var birth, decision, state string
+	if err := tx.QueryRow(ctx, `SELECT st.birth_date, cs.state, COALESCE((SELECT k.decision FROM consents k WHERE k.campaign_id = ?
+		AND k.student_id = ? ORDER BY k.at DESC, k.id DESC LIMIT 1), '') FROM students st JOIN campaign_students cs
+		ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`, campaignID, studentID, campaignID, studentID).Scan(&birth, &state, &decision); err != nil {
+		return "", err
+	}
+	if s.exclusion(c, birth, decision) != "" {
+		return "", apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", apperr.Internal(err)
+	}
+	token := "r_" + base64.RawURLEncoding.EncodeToString(b[:])
+	if _, err := tx.Exec(ctx, `INSERT INTO respondent_sessions (token_hash, campaign_id, student_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, respondentHash(token), campaignID, studentID, db.Micro(now), db.Micro(now.Add(respondentLifetime))); err != nil {
+		return "", err
+	}
+	if state == Invited {
+		if _, err := tx.Exec(ctx, `UPDATE campaign_students SET state = ?, started_at = ? WHERE campaign_id = ? AND student_id = ?`,
+			Started, db.Micro(now), campaignID, studentID); err != nil {
+			return "", err
+		}
+	}
+	return token, s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.open", ObjectType: "student",
+		ObjectID: itoa(studentID), Outcome: audit.Success, Detail: "campaign=" + itoa(campaignID)})
+}
+
+// sitting resolves a respondent token inside tx.
+func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sitting, *Campaign, error) {
+	var campaignID, studentID, expires int64
+	err := tx.QueryRow(ctx, `SELECT campaign_id, student_id, expires_at FROM respondent_sessions WHERE token_hash = ?`,
+		respondentHash(token)).Scan(&campaignID, &studentID, &expires)
+	if err != nil || db.Micro(s.now()) >= expires {
+		return nil, nil, apperr.New(apperr.EUnauthorized, "respondent.session_expired")
+	}
+	c, err := findCampaign(ctx, tx, campaignID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var name, birth, state, decision string
+	var started int64
+	if err := tx.QueryRow(ctx, `SELECT st.name, st.birth_date, cs.state, cs.started_at, COALESCE((SELECT k.decision FROM consents k
+		WHERE k.campaign_id = cs.campaign_id AND k.student_id = cs.student_id ORDER BY k.at DESC, k.id DESC LIMIT 1), '')
+		FROM students st JOIN campaign_students cs ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`,
+		campaignID, studentID).Scan(&name, &birth, &state, &started, &decision); err != nil {
+		return nil, nil, err
+	}
+	if state != Completed && s.exclusion(c, birth, decision) != "" {
+		// consent withdrawn (or refused) while the child was answering
+		return nil, nil, apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
+	}
+	st := &Sitting{CampaignID: campaignID, StudentID: studentID, CampaignName: c.Name, GivenName: givenName(name),
+		Battery: battery(s.Catalog, c.Instruments, student.AgeOn(birth, c.StartsAt)), Draft: Answers{}, Completed: state == Completed,
+		StartedAt: db.FromMicro(started)}
+	var sealed []byte
+	err = tx.QueryRow(ctx, `SELECT answers FROM response_drafts WHERE campaign_id = ? AND student_id = ?`, campaignID, studentID).Scan(&sealed)
+	if err == nil {
+		plain, err := s.Seal.Open(sealed, draftAAD(campaignID, studentID))
+		if err != nil {
+			return nil, nil, apperr.Internal(err)
+		}
+		if err := json.Unmarshal(plain, &st.Draft); err != nil {
+			return nil, nil, apperr.Internal(err)
+		}
+	} else if apperr.CodeOf(err) != apperr.ENotFound {
+		return nil, nil, err
+	}
+	return st, c, nil
+}
+
+// Sitting returns the sitting of a respondent token.
+func (s *Service) Sitting(ctx context.Context, token string) (*Sitting, error) {
+	var out *Sitting
+	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		out, _, err = s.sitting(ctx, tx, token)
+		return err
+	})
+	return out, err
+}
+
+// givenName drops a Chinese surname (the first character) to greet a child.
+func givenName(name string) string {
+	r := []rune(strings.TrimSpace(name))
+	if len(r) >= 2 && r[0] > 0x2E80 {
+		return string(r[1:])
+	}
+	return string(r)
+}
+
+func draftAAD(campaignID, studentID int64) string {
+	return "response_drafts:" + itoa(campaignID) + ":" + itoa(studentID) + ":answers"
+}

@@ -1,0 +1,294 @@
+package screening
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/careloop/careloop/internal/apperr"
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/screening/instrument"
+)
+
+// Submission is a respondent's final answers.
+type Submission struct {
+	IdempotencyKey string // one per submit button press; a retry sends the same key
+	Answers        Answers
+	Elapsed        time.Duration // time spent answering; 0: since the sitting was opened
+}
+
+// Outcome is what a submission decided. The child is shown none of it.
+type Outcome struct {
+	Tier      instrument.Tier
+	Critical  bool
+	Flags     []string
+	Duplicate bool // the same submission had already been recorded
+}
+
+var tierRank = map[instrument.Tier]int{"": 0, instrument.Green: 1, instrument.Yellow: 2, instrument.Orange: 3, instrument.Red: 4}
+
+// worse returns the more severe of two tiers.
+func worse(a, b instrument.Tier) instrument.Tier {
+	if tierRank[b] > tierRank[a] {
+		return b
+	}
+	return a
+}
+
+// merge overlays b on a copy of a.
+func merge(a, b Answers) Answers {
+	out := Answers{}
+	for _, src := range []Answers{a, b} {
+		for inst, items := range src {
+			if out[inst] == nil {
+				out[inst] = map[string]int{}
+			}
+			for k, v := range items {
+				out[inst][k] = v
+			}
+		}
+	}
+	return out
+}
+
+// SaveDraft stores answers given so far, so that a dropped network or a
+// closed tab resumes where it stopped. A critical answer is acted on at
+// once, even before the questionnaire is submitted.
+func (s *Service) SaveDraft(ctx context.Context, token string, a Answers) error {
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		st, c, err := s.sitting(ctx, tx, token)
+		if err != nil {
+			return err
+		}
+		if st.Completed {
+			return nil
+		}
+		all := merge(st.Draft, clean(st.Battery, a))
+		plain, err := json.Marshal(all)
+		if err != nil {
+			return apperr.Internal(err)
+		}
+		sealed, err := s.Seal.Seal(plain, draftAAD(st.CampaignID, st.StudentID))
+		if err != nil {
+			return apperr.Internal(err)
+		}
+		now := db.Micro(s.now())
+		if _, err := tx.Exec(ctx, `INSERT INTO response_drafts (campaign_id, student_id, answers, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (campaign_id, student_id) DO UPDATE SET answers = excluded.answers, updated_at = excluded.updated_at`,
+			st.CampaignID, st.StudentID, sealed, now); err != nil {
+			return err
+		}
+		for _, inst := range st.Battery {
+			if hits := instrument.CriticalHits(inst, all[inst.ID]); len(hits) > 0 {
+				return s.markCritical(ctx, tx, c, st.StudentID, now, "draft")
+			}
+		}
+		return nil
+	})
+}
+
+// clean keeps only answers to items of the battery with valid option values.
+func clean(battery []*instrument.Instrument, a Answers) Answers {
+	out := Answers{}
+	for _, inst := range battery {
+		for id, v := range a[inst.ID] {
+			if it, ok := inst.Item(id); ok && it.HasOption(v) {
+				if out[inst.ID] == nil {
+					out[inst.ID] = map[string]int{}
+				}
+				out[inst.ID][id] = v
+			}
+		}
+	}
+	return out
+}
+
+// prune drops answers to items that the skip logic no longer asks (a child
+// went back and changed an earlier answer).
+func prune(battery []*instrument.Instrument, all Answers) Answers {
+	for _, inst := range battery {
+		for id := range all[inst.ID] {
+			if it, ok := inst.Item(id); ok && !it.Enabled(all[inst.ID]) {
+				delete(all[inst.ID], id)
+			}
+		}
+	}
+	return all
+}
+
+// markCritical marks a student for immediate attention (once per campaign):
+// the tier becomes red with the critical flag, and a durable event is
+// written for the early-warning step, in the caller's transaction.
+func (s *Service) markCritical(ctx context.Context, tx *db.Tx, c *Campaign, studentID, now int64, source string) error {
+	var already int
+	err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE kind = 'screening.critical' AND student_id = ? AND ref_id = ?`,
+		studentID, c.ID).Scan(&already)
+	if err != nil || already > 0 {
+		return err
+	}
+	if err := upsertTier(ctx, tx, studentID, instrument.Red, true, c.ID, now); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (kind, student_id, ref_id, payload, created_at) VALUES ('screening.critical', ?, ?, ?, ?)`,
+		studentID, c.ID, "source="+source, now); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO student_events (student_id, at, kind, org_unit_id, detail) VALUES (?, ?, 'screening_critical', ?, ?)`,
+		studentID, now, c.OrgUnitID, "campaign="+itoa(c.ID)); err != nil {
+		return err
+	}
+	return s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.critical", ObjectType: "student",
+		ObjectID: itoa(studentID), Outcome: audit.Success, Detail: "campaign=" + itoa(c.ID) + " source=" + source})
+}
+
+func upsertTier(ctx context.Context, tx *db.Tx, studentID int64, tier instrument.Tier, critical bool, campaignID, now int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO student_tiers (student_id, tier, critical, campaign_id, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (student_id) DO UPDATE SET tier = excluded.tier, critical = excluded.critical,
+		campaign_id = excluded.campaign_id, at = excluded.at`, studentID, string(tier), db.Bool(critical), campaignID, now)
+	return err
+}
+
+// Submit scores and records the whole battery in one transaction: the
+// responses with sealed answers, scores, bands and validity flags; the
+// student's tier; the campaign progress; the timeline; an audit entry; and
+// the durable "screening.completed" event. The same idempotency key twice
+// records once. Missing answers that an instrument refuses give EInvalid
+// with the unanswered items, and nothing is written.
+func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Outcome, error) {
+	key := strings.TrimSpace(sub.IdempotencyKey)
+	if key == "" || len(key) > 100 {
+		return nil, apperr.Invalid("respondent.bad_request", nil)
+	}
+	out := &Outcome{}
+	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		st, c, err := s.sitting(ctx, tx, token)
+		if err != nil {
+			return err
+		}
+		if st.Completed {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM responses WHERE idempotency_key = ? AND student_id = ?`, key, st.StudentID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return apperr.New(apperr.EConflict, "respondent.already_submitted")
+			}
+			out.Duplicate = true
+			return nil
+		}
+		return s.record(ctx, tx, st, c, key, prune(st.Battery, merge(st.Draft, clean(st.Battery, sub.Answers))), sub.Elapsed, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) record(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaign, key string, all Answers, elapsed time.Duration, out *Outcome) error {
+	now := db.Micro(s.now())
+	if elapsed <= 0 && !st.StartedAt.IsZero() {
+		elapsed = s.now().Sub(st.StartedAt)
+	}
+	items := 0
+	for _, inst := range st.Battery {
+		items += len(inst.Items)
+	}
+	missing := map[string]string{}
+	for _, inst := range st.Battery {
+		res, err := instrument.Score(inst, all[inst.ID])
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.EInvalid {
+				missing[inst.ID] = "respondent.unanswered"
+				continue
+			}
+			return err
+		}
+		share := elapsed
+		if items > 0 {
+			share = elapsed * time.Duration(len(inst.Items)) / time.Duration(items)
+		}
+		var flags []string
+		for _, f := range instrument.CheckValidity(inst, all[inst.ID], share) {
+			flags = append(flags, f.Code)
+		}
+		out.Flags = append(out.Flags, flags...)
+		band, tier := "", instrument.Tier("")
+		if res.Band != nil {
+			band, tier = res.Band.Key, res.Band.Tier
+		}
+		for _, sb := range res.SubscaleBands {
+			tier = worse(tier, sb.Tier)
+		}
+		out.Tier = worse(out.Tier, tier)
+		critical := len(res.Critical) > 0
+		out.Critical = out.Critical || critical
+		plain, err := json.Marshal(all[inst.ID])
+		if err != nil {
+			return apperr.Internal(err)
+		}
+		sealed, err := s.Seal.Seal(plain, responseAAD(c.ID, st.StudentID, inst.ID))
+		if err != nil {
+			return apperr.Internal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO responses (campaign_id, student_id, instrument_id, instrument_version, answers, total,
+			band, tier, subscales, critical, flags, elapsed_ms, submitted_at, idempotency_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			c.ID, st.StudentID, inst.ID, inst.Version, sealed, res.Total, band, string(tier), subscales(res.Subscales),
+			db.Bool(critical), strings.Join(flags, " "), share.Milliseconds(), now, key); err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		return apperr.Invalid("respondent.unanswered", missing)
+	}
+	if out.Tier == "" {
+		out.Tier = instrument.Green
+	}
+	if out.Critical {
+		out.Tier = instrument.Red
+		if err := s.markCritical(ctx, tx, c, st.StudentID, now, "submission"); err != nil {
+			return err
+		}
+	}
+	if err := upsertTier(ctx, tx, st.StudentID, out.Tier, out.Critical, c.ID, now); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE campaign_students SET state = ?, completed_at = ? WHERE campaign_id = ? AND student_id = ?`,
+		Completed, now, c.ID, st.StudentID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM response_drafts WHERE campaign_id = ? AND student_id = ?`, c.ID, st.StudentID); err != nil {
+		return err
+	}
+	detail := "campaign=" + itoa(c.ID) + " tier=" + string(out.Tier)
+	if _, err := tx.Exec(ctx, `INSERT INTO student_events (student_id, at, kind, org_unit_id, detail) VALUES (?, ?, 'screened', ?, ?)`,
+		st.StudentID, now, c.OrgUnitID, detail); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (kind, student_id, ref_id, payload, created_at) VALUES ('screening.completed', ?, ?, ?, ?)`,
+		st.StudentID, c.ID, detail+" critical="+strconv.FormatBool(out.Critical), now); err != nil {
+		return err
+	}
+	return s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.submit", ObjectType: "student",
+		ObjectID: itoa(st.StudentID), Outcome: audit.Success, Detail: detail})
+}
+
+func subscales(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + strconv.Itoa(m[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func responseAAD(campaignID, studentID int64, instrumentID string) string {
+	return "responses:" + itoa(campaignID) + ":" + itoa(studentID) + ":" + instrumentID + ":answers"
+}
