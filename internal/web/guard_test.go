@@ -23,6 +23,7 @@ var (
 		// number and birth date open a short-lived respondent session.
 		"GET /s": true, "POST /s": true, "GET /c/{id}": true, "POST /c/{id}": true,
 		"GET /s/q": true, "POST /s/q": true, "GET /s/review": true, "POST /s/submit": true, "GET /s/thanks": true,
+		"POST /s/answers": true,
 	}
 	signedInRoutes = map[string]bool{
 		"GET /{$}": true, "GET /account": true, "GET /account/password": true, "POST /account/password": true,

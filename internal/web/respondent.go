@@ -3,11 +3,13 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/careloop/careloop/internal/apperr"
+	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/screening/instrument"
 )
@@ -258,4 +260,39 @@ func (s *Server) submitAnswers(w http.ResponseWriter, r *http.Request) {
 // thanks is the warm ending: no score, and where to find help.
 func (s *Server) thanks(w http.ResponseWriter, r *http.Request) {
 	s.childPage(w, r, http.StatusOK, "thanks", page{Title: "respondent.title"})
+}
+
+// submitJSON takes a whole questionnaire in one request, for clients that
+// collect answers themselves (a kiosk, or a page with script): the same
+// sitting cookie, the same idempotency rule and the same transaction as the
+// page-by-page form. Body: {"idempotency_key": "...", "answers": {"phq-a": {"1": 0, ...}}}.
+func (s *Server) submitJSON(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		IdempotencyKey string            `json:"idempotency_key"`
+		Answers        screening.Answers `json:"answers"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err := dec.Decode(&in); err != nil {
+		writeJSONStatus(w, http.StatusUnprocessableEntity, map[string]string{"error": "invalid"})
+		return
+	}
+	out, err := s.Screening.Submit(r.Context(), s.respondentToken(r), screening.Submission{IdempotencyKey: in.IdempotencyKey, Answers: in.Answers})
+	switch apperr.CodeOf(err) {
+	case "":
+		// The child's client learns only that the answers are safe, never a score.
+		writeJSONStatus(w, http.StatusOK, map[string]any{"status": "recorded", "duplicate": out.Duplicate})
+	case apperr.EInternal:
+		s.Log.Error("submit", "err", err, "request_id", httpx.RequestID(r.Context()))
+		writeJSONStatus(w, http.StatusInternalServerError, map[string]string{"error": "internal"})
+	default:
+		writeJSONStatus(w, httpx.Status(err), map[string]any{"error": apperr.CodeOf(err), "key": apperr.MessageOf(err),
+			"fields": apperr.FieldsOf(err)})
+	}
+}
+
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

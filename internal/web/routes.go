@@ -58,6 +58,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("POST /s/q", s.saveAnswers)
 	public("GET /s/review", s.review)
 	public("POST /s/submit", s.submitAnswers)
+	public("POST /s/answers", s.submitJSON)
 	public("GET /s/thanks", s.thanks)
 
 	signedIn("GET /{$}", s.home)
