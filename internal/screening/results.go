@@ -81,10 +81,19 @@ type ScreeningResult struct {
 	SubmittedAt  time.Time
 }
 
-// History returns a student's screening results, oldest first, for a
-// caller who may read the record; the read is audited.
-func (s *Service) History(ctx context.Context, p access.Principal, studentID int64) ([]ScreeningResult, error) {
+// StudentStatus is a student's current tier.
+type StudentStatus struct {
+	Tier     string
+	Critical bool
+	At       time.Time
+}
+
+// History returns a student's screening results, oldest first, and their
+// current tier (nil if never screened), for a caller who may read the
+// record; the read is audited.
+func (s *Service) History(ctx context.Context, p access.Principal, studentID int64) ([]ScreeningResult, *StudentStatus, error) {
 	var out []ScreeningResult
+	var status *StudentStatus
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var path string
 		if err := tx.QueryRow(ctx, `SELECT o.path FROM students st JOIN org_units o ON o.id = st.school_id WHERE st.id = ?`,
@@ -101,23 +110,36 @@ func (s *Service) History(ctx context.Context, p access.Principal, studentID int
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
 			var r ScreeningResult
 			var crit int
 			var at int64
 			if err := rows.Scan(&r.CampaignID, &r.CampaignName, &r.Instrument, &r.Total, &r.Band, &r.Tier, &crit, &r.Flags, &at); err != nil {
+				rows.Close()
 				return apperr.Internal(err)
 			}
 			r.Critical, r.SubmittedAt = crit == 1, db.FromMicro(at)
 			out = append(out, r)
 		}
+		rows.Close()
 		if err := rows.Err(); err != nil {
 			return apperr.Internal(err)
 		}
+		var st StudentStatus
+		var crit int
+		var at int64
+		err = tx.QueryRow(ctx, `SELECT tier, critical, at FROM student_tiers WHERE student_id = ?`, studentID).Scan(&st.Tier, &crit, &at)
+		switch apperr.CodeOf(err) {
+		case "":
+			st.Critical, st.At = crit == 1, db.FromMicro(at)
+			status = &st
+		case apperr.ENotFound:
+		default:
+			return err
+		}
 		return s.audited(ctx, tx, p, m, "screening.history", "student", studentID, "")
 	})
-	return out, err
+	return out, status, err
 }
 
 // TierCount is the number of students of one tier in one school, grade and class.

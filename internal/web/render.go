@@ -42,6 +42,7 @@ type page struct {
 	Data      any
 	Demo      bool
 	Child     bool            // a student's questionnaire: larger text, no staff header
+	Charts    bool            // load ECharts and the chart script
 	Perms     map[string]bool // permissions the caller holds anywhere, for templates
 	Here      string          // this page\'s URL, to come back to after switching language
 }

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/student"
 )
 
@@ -47,11 +49,14 @@ func (s *Server) listStudents(w http.ResponseWriter, r *http.Request, status int
 }
 
 type recordView struct {
-	Record    *student.Record
-	CanWrite  bool
-	RiskKinds []string
-	Schools   []org.Unit
-	AgeToday  int
+	Record     *student.Record
+	Screenings []screening.ScreeningResult
+	Status     *screening.StudentStatus
+	Trend      string // JSON for the trend chart: instrument → [[date, total], ...]
+	CanWrite   bool
+	RiskKinds  []string
+	Schools    []org.Unit
+	AgeToday   int
 }
 
 func (s *Server) studentRecord(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +84,12 @@ func (s *Server) showRecord(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	v.AgeToday = rec.Student.Age(s.today())
-	pg.Title, pg.Active, pg.Data = "student.record", "students", v
+	if v.Screenings, v.Status, err = s.Screening.History(r.Context(), p, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Trend = trendJSON(v.Screenings)
+	pg.Title, pg.Active, pg.Data, pg.Charts = "student.record", "students", v, len(v.Screenings) > 0
 	s.render(w, r, status, "student", pg)
 }
 
@@ -127,4 +137,17 @@ func (s *Server) promoteSchool(w http.ResponseWriter, r *http.Request) {
 	promoted, graduated, err := s.Student.Promote(r.Context(), principal(r), school, final)
 	s.afterWrite(w, r, err, page{Flash: "student.promoted", FlashArgs: []any{promoted, graduated}},
 		func(status int, pg page) { s.listStudents(w, r, status, pg) })
+}
+
+// trendJSON shapes screening totals per instrument for the trend chart.
+func trendJSON(rs []screening.ScreeningResult) string {
+	series := map[string][][2]any{}
+	for _, r := range rs {
+		series[r.Instrument] = append(series[r.Instrument], [2]any{r.SubmittedAt.In(displayZone).Format("2006-01-02"), r.Total})
+	}
+	b, err := json.Marshal(series)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
 }
