@@ -65,6 +65,13 @@ func loadDemoStudents(ctx context.Context, e *env, rootID int64, rootPath string
 		return fmt.Errorf("demo roster has %d problems, first: %+v", len(rep.Problems), rep.Problems[0])
 	}
 	fmt.Fprintf(stdout, "Demo students filed: %d (fictitious names and numbers).\n", rep.Created)
+	schools, err := e.org.FindUnits(ctx, sys, org.UnitFilter{Query: demoSchools[0].name, Kind: org.School, Limit: 1})
+	if err != nil || len(schools) == 0 {
+		return fmt.Errorf("demo school: %v", err)
+	}
+	if err := e.student.AssignClass(ctx, sys, "headteacher", schools[0].ID, demoSchools[0].first, "1班"); err != nil {
+		return fmt.Errorf("demo class: %w", err)
+	}
 	return loadDemoCampaign(ctx, e, sys, stdout)
 }
 
@@ -88,12 +95,55 @@ func loadDemoCampaign(ctx context.Context, e *env, sys access.Principal, stdout 
 	if err != nil {
 		return err
 	}
+	answered := 0
 	for _, sl := range slips {
-		if sl.Excluded == "" {
-			fmt.Fprintf(stdout, "Demo screening campaign #%d is open. Answer as a student: open /s and type the code %s (%s).\n",
-				id, sl.Code, sl.StudentName)
-			break
+		if sl.Excluded != "" {
+			continue
 		}
+		if answered < 12 {
+			if err := demoAnswer(ctx, e, sl.Code, answered); err != nil {
+				return fmt.Errorf("demo answers: %w", err)
+			}
+			answered++
+			continue
+		}
+		fmt.Fprintf(stdout, "Demo screening campaign #%d is open (%d students have answered). Answer as a student: open /s and type the code %s (%s).\n",
+			id, answered, sl.Code, sl.StudentName)
+		break
 	}
 	return nil
+}
+
+// demoAnswer submits a fictitious response for one demo slip; n varies the
+// answers so that the demo shows every tier, and one critical answer.
+func demoAnswer(ctx context.Context, e *env, code string, n int) error {
+	token, err := e.screen.OpenWithCode(ctx, code)
+	if err != nil {
+		return err
+	}
+	level := n % 4 // 0..3: from no symptoms to many
+	phq, gad := map[string]int{}, map[string]int{}
+	for _, inst := range e.screen.Catalog.All() {
+		target := map[string]map[string]int{"phq-a": phq, "gad-7": gad}[inst.ID]
+		if target == nil {
+			continue
+		}
+		for _, it := range inst.Items {
+			if it.Unscored || len(it.Options) == 0 {
+				continue
+			}
+			v := (level + len(it.ID)) % 4
+			if v >= len(it.Options) {
+				v = len(it.Options) - 1
+			}
+			target[it.ID] = it.Options[v].Value
+		}
+	}
+	phq["9"] = 0
+	if n == 3 {
+		phq["9"] = 1 // one demo student gives a critical answer
+	}
+	_, err = e.screen.Submit(ctx, token, screening.Submission{IdempotencyKey: fmt.Sprintf("demo-%d", n),
+		Answers: screening.Answers{"phq-a": phq, "gad-7": gad}, Elapsed: 6 * time.Minute})
+	return err
 }

@@ -35,8 +35,12 @@ func (s *Service) now() time.Time {
 }
 
 func (s *Service) record(ctx context.Context, tx *db.Tx, p access.Principal, m access.Membership, action string, studentID int64, detail string) error {
-	return s.Audit.Record(ctx, tx, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID, Action: action,
-		ObjectType: "student", ObjectID: strconv.FormatInt(studentID, 10), Outcome: audit.Success, Detail: detail})
+	return s.Audit.Record(ctx, tx, auditEntry(p, m, action, "student", studentID, detail))
+}
+
+func auditEntry(p access.Principal, m access.Membership, action, objType string, id int64, detail string) audit.Entry {
+	return audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID, Action: action,
+		ObjectType: objType, ObjectID: strconv.FormatInt(id, 10), Outcome: audit.Success, Detail: detail}
 }
 
 // reachable loads a student and the membership through which p holds perm

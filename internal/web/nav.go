@@ -9,11 +9,13 @@ type navItem struct {
 	Key  string // i18n key
 	Href string
 	Perm access.Permission // "" for every signed-in user
+	Hide access.Permission // not shown to callers who hold this (they have a fuller page)
 	ID   string            // stable name for tests and the active marker
 }
 
 var navItems = []navItem{
 	{Key: "nav.home", Href: "/", ID: "home"},
+	{Key: "nav.my_class", Href: "/my-class", Perm: access.RecordAttention, Hide: access.RecordRead, ID: "my-class"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
 	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.RecordRead, ID: "campaigns"},
 	{Key: "nav.network", Href: "/orgs", Perm: access.OrgRead, ID: "network"},
@@ -26,7 +28,7 @@ var navItems = []navItem{
 func navFor(p access.Principal) []navItem {
 	var out []navItem
 	for _, n := range navItems {
-		if n.Perm == "" || p.Can(n.Perm) {
+		if (n.Perm == "" || p.Can(n.Perm)) && (n.Hide == "" || !p.Can(n.Hide)) {
 			out = append(out, n)
 		}
 	}

@@ -69,6 +69,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("POST /account/tokens", access.TokenOwn, s.createToken)
 	perm("POST /account/tokens/{id}/revoke", access.TokenOwn, s.revokeToken)
 
+	perm("GET /my-class", access.RecordAttention, s.myClass)
+	perm("POST /classes", access.RecordWrite, s.assignClass)
 	perm("GET /students", access.RecordRead, s.students)
 	perm("GET /students/{id}", access.RecordRead, s.studentRecord)
 	perm("POST /students/{id}/risk-factors", access.RecordWrite, s.addRiskFactor)
