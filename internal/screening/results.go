@@ -186,17 +186,31 @@ func (s *Service) TierDistribution(ctx context.Context, p access.Principal, camp
 // StudentTier is a student with their current tier, for the lists that
 // those who may see identities use.
 type StudentTier struct {
-	StudentID int64
-	Name      string
-	Grade     int
-	ClassName string
-	Tier      string
-	Critical  bool
+	StudentID  int64
+	StudentNo  string
+	SchoolName string
+	Name       string
+	Grade      int
+	ClassName  string
+	Tier       string
+	Critical   bool
 }
 
 // StudentsByTier lists the campaign's screened students, critical and
 // worst tier first, inside the caller's record.read scope; the list is audited.
 func (s *Service) StudentsByTier(ctx context.Context, p access.Principal, campaignID int64) ([]StudentTier, error) {
+	return s.studentsByTier(ctx, p, campaignID, "screening.list")
+}
+
+// ExportTiers is StudentsByTier for a spreadsheet export, audited as an export.
+func (s *Service) ExportTiers(ctx context.Context, p access.Principal, campaignID int64) ([]StudentTier, error) {
+	return s.studentsByTier(ctx, p, campaignID, "campaign.export")
+}
+
+func (s *Service) studentsByTier(ctx context.Context, p access.Principal, campaignID int64, action string) ([]StudentTier, error) {
+	if _, err := s.FindCampaignByID(ctx, p, campaignID); err != nil {
+		return nil, err
+	}
 	m, ok := p.Grant(access.RecordRead)
 	if !ok {
 		return nil, apperr.Forbidden()
@@ -204,7 +218,7 @@ func (s *Service) StudentsByTier(ctx context.Context, p access.Principal, campai
 	var out []StudentTier
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		scope, args := p.Scope(access.RecordRead, "o.path")
-		rows, err := tx.Query(ctx, `SELECT st.id, st.name, st.grade, st.class_name, t.tier, t.critical FROM student_tiers t
+		rows, err := tx.Query(ctx, `SELECT st.id, st.student_no, o.name, st.name, st.grade, st.class_name, t.tier, t.critical FROM student_tiers t
 			JOIN students st ON st.id = t.student_id JOIN org_units o ON o.id = st.school_id
 			WHERE t.campaign_id = ? AND `+scope+` ORDER BY t.critical DESC,
 			CASE t.tier WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END, o.path, st.grade, st.class_name, st.name
@@ -215,7 +229,7 @@ func (s *Service) StudentsByTier(ctx context.Context, p access.Principal, campai
 		for rows.Next() {
 			var t StudentTier
 			var crit int
-			if err := rows.Scan(&t.StudentID, &t.Name, &t.Grade, &t.ClassName, &t.Tier, &crit); err != nil {
+			if err := rows.Scan(&t.StudentID, &t.StudentNo, &t.SchoolName, &t.Name, &t.Grade, &t.ClassName, &t.Tier, &crit); err != nil {
 				rows.Close()
 				return apperr.Internal(err)
 			}
@@ -226,7 +240,7 @@ func (s *Service) StudentsByTier(ctx context.Context, p access.Principal, campai
 		if err := rows.Err(); err != nil {
 			return apperr.Internal(err)
 		}
-		return s.audited(ctx, tx, p, m, "screening.list", "campaign", campaignID, "rows="+itoa(int64(len(out))))
+		return s.audited(ctx, tx, p, m, action, "campaign", campaignID, "rows="+itoa(int64(len(out))))
 	})
 	return out, err
 }

@@ -89,6 +89,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("GET /campaigns/{id}", access.RecordRead, s.campaign)
 	perm("POST /campaigns/{id}/consents", access.RecordWrite, s.recordConsent)
 	perm("GET /campaigns/{id}/slips", access.RecordWrite, s.slips)
+	perm("GET /campaigns/{id}/export", access.RecordRead, s.exportCampaign)
 
 	perm("GET /orgs", access.OrgRead, s.orgs)
 	perm("GET /orgs/{id}", access.OrgRead, s.orgUnit)

@@ -186,6 +186,12 @@ func TestCoordinatorImportsRosterAndRunsCampaign(t *testing.T) {
 	if qrs != len(codes) {
 		t.Errorf("%d of %d slip QR codes loaded", qrs, len(codes))
 	}
+	// A code broken over two lines is easily mistyped by a child.
+	var wrapped []string
+	b.eval(`[...document.querySelectorAll(".slip-code")].filter(c => c.getClientRects().length > 1).map(c => c.innerText)`, &wrapped)
+	if len(wrapped) > 0 {
+		t.Errorf("slip codes wrap over two lines at 1280px: %q", wrapped)
+	}
 	b.screenshot("slips")
 	if len(codes) == 0 {
 		t.FailNow()
