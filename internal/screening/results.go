@@ -208,12 +208,12 @@ func (s *Service) ExportTiers(ctx context.Context, p access.Principal, campaignI
 }
 
 func (s *Service) studentsByTier(ctx context.Context, p access.Principal, campaignID int64, action string) ([]StudentTier, error) {
-	if _, err := s.FindCampaignByID(ctx, p, campaignID); err != nil {
-		return nil, err
-	}
 	m, ok := p.Grant(access.RecordRead)
 	if !ok {
 		return nil, apperr.Forbidden()
+	}
+	if _, err := s.FindCampaignByID(ctx, p, campaignID); err != nil {
+		return nil, err
 	}
 	var out []StudentTier
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {

@@ -169,7 +169,18 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 		if err != nil {
 			return err
 		}
-		if st.Completed {
+		// One submission per student at a time: a double click or two tabs
+		// wait here, then see the first one's result (PostgreSQL; SQLite has
+		// one writer).
+		if err := tx.Serialize(ctx, "submit:"+itoa(c.ID)+":"+itoa(st.StudentID)); err != nil {
+			return err
+		}
+		var state string
+		if err := tx.QueryRow(ctx, `SELECT state FROM campaign_students WHERE campaign_id = ? AND student_id = ?`,
+			c.ID, st.StudentID).Scan(&state); err != nil {
+			return err
+		}
+		if st.Completed = state == Completed; st.Completed {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM responses WHERE idempotency_key = ? AND student_id = ?`, key, st.StudentID).Scan(&n); err != nil {
 				return err
@@ -247,6 +258,14 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaig
 	if out.Tier == "" {
 		out.Tier = instrument.Green
 	}
+	var earlier int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE kind = 'screening.critical' AND student_id = ? AND ref_id = ?`,
+		st.StudentID, c.ID).Scan(&earlier); err != nil {
+		return err
+	}
+	// A critical answer given in a draft and changed before submitting still
+	// stands: the signal was given, and someone must follow it up.
+	out.Critical = out.Critical || earlier > 0
 	if out.Critical {
 		out.Tier = instrument.Red
 		if err := s.markCritical(ctx, tx, c, st.StudentID, now, "submission"); err != nil {
