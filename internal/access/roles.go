@@ -29,6 +29,7 @@ const (
 	ReferralHospital Permission = "referral.hospital" // see and update referrals sent to the hospital
 	ResearchExtract  Permission = "research.extract"  // download de-identified extracts
 	ReportRead       Permission = "report.read"       // dashboards and briefings
+	InstrumentManage Permission = "instrument.manage" // import instrument definitions
 
 	TokenOwn Permission = "token.own" // manage one's own API tokens
 )
@@ -62,7 +63,7 @@ const (
 // Roles is the table of every role's powers.
 var Roles = map[string]Role{
 	Coordinator: {Name: Coordinator, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, UserRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn}},
+		OrgRead, UserRead, RecordRead, RecordWrite, RecordAttention, ReportRead, InstrumentManage, TokenOwn}},
 	SchoolCounsellor: {Name: SchoolCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn}},
 	HeadTeacher: {Name: HeadTeacher, SecondFactor: true, Permissions: []Permission{

@@ -11,12 +11,13 @@ import (
 
 // schemaTypes names the Go types the document describes.
 var schemaTypes = map[string]reflect.Type{
-	"OrgUnit":       reflect.TypeFor[OrgUnit](),
-	"NewOrgUnit":    reflect.TypeFor[NewOrgUnit](),
-	"OrgUnitUpdate": reflect.TypeFor[OrgUnitUpdate](),
-	"Me":            reflect.TypeFor[Me](),
-	"Role":          reflect.TypeFor[Role](),
-	"Error":         reflect.TypeFor[errorBody](),
+	"OrgUnit":           reflect.TypeFor[OrgUnit](),
+	"NewOrgUnit":        reflect.TypeFor[NewOrgUnit](),
+	"OrgUnitUpdate":     reflect.TypeFor[OrgUnitUpdate](),
+	"Me":                reflect.TypeFor[Me](),
+	"Role":              reflect.TypeFor[Role](),
+	"InstrumentSummary": reflect.TypeFor[InstrumentSummary](),
+	"Error":             reflect.TypeFor[errorBody](),
 }
 
 // Document builds the OpenAPI 3.0 document from the route table.
@@ -32,7 +33,15 @@ func (s *Server) Document() map[string]any {
 		}
 		var params []any
 		if strings.Contains(rt.Path, "{id}") {
-			params = append(params, map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "integer"}})
+			idType := "integer"
+			if strings.HasPrefix(rt.Path, "/api/v1/instruments/") {
+				idType = "string"
+			}
+			params = append(params, map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": idType}})
+		}
+		if rt.Request == "" && rt.Method == "POST" && rt.OperationID == "importInstrument" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/fhir+json": map[string]any{"schema": map[string]any{"type": "object", "description": "A FHIR R4 Questionnaire resource"}}}}
 		}
 		for _, q := range rt.Query {
 			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})

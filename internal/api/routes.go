@@ -36,6 +36,12 @@ func (s *Server) routes() []route {
 			OperationID: "createOrgUnit", Request: "NewOrgUnit", Response: "OrgUnit", Handler: s.createUnit},
 		{Method: "PATCH", Path: "/api/v1/orgs/{id}", Permission: access.OrgManage, Summary: "Rename, move, deactivate or reactivate an org unit",
 			OperationID: "updateOrgUnit", Request: "OrgUnitUpdate", Response: "OrgUnit", Handler: s.updateUnit},
+		{Method: "GET", Path: "/api/v1/instruments", Permission: access.RecordRead, Summary: "The instrument library, shipped and imported",
+			OperationID: "listInstruments", Response: "InstrumentSummary", List: true, Handler: s.listInstruments},
+		{Method: "GET", Path: "/api/v1/instruments/{id}/fhir", Permission: access.RecordRead, Summary: "An instrument as a FHIR R4 Questionnaire",
+			OperationID: "getInstrumentFHIR", Response: "", Handler: s.instrumentFHIR},
+		{Method: "POST", Path: "/api/v1/instruments", Permission: access.InstrumentManage, Summary: "Import an instrument from a FHIR R4 Questionnaire",
+			OperationID: "importInstrument", Request: "", Response: "InstrumentSummary", Handler: s.importInstrument},
 		{Method: "GET", Path: "/api/v1/roles", Permission: access.RoleRead, Summary: "Every role and its permissions",
 			OperationID: "listRoles", Response: "Role", List: true, Handler: s.listRoles},
 	}

@@ -18,13 +18,15 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/screening"
 )
 
 // Server holds the services the API uses.
 type Server struct {
-	Org    *org.Service
-	People *people.Service
-	Log    *slog.Logger
+	Org       *org.Service
+	People    *people.Service
+	Screening *screening.Service
+	Log       *slog.Logger
 }
 
 // Handler returns the API's handler with every route of routes.go.

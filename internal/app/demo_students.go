@@ -123,7 +123,7 @@ func demoAnswer(ctx context.Context, e *env, code string, n int) error {
 	}
 	level := n % 4 // 0..3: from no symptoms to many
 	phq, gad := map[string]int{}, map[string]int{}
-	for _, inst := range e.screen.Catalog.All() {
+	for _, inst := range e.screen.Instruments() {
 		target := map[string]map[string]int{"phq-a": phq, "gad-7": gad}[inst.ID]
 		if target == nil {
 			continue

@@ -74,6 +74,10 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*env, erro
 		return nil, fmt.Errorf("instrument library: %w", err)
 	}
 	e.screen = &screening.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Catalog: catalog}
+	if err := e.screen.LoadImported(ctx); err != nil {
+		e.db.Close()
+		return nil, fmt.Errorf("imported instruments: %w", err)
+	}
 	return e, nil
 }
 

@@ -77,7 +77,7 @@ func (e *env) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &api.Server{Org: e.org, People: e.people, Log: e.log}
+	a := &api.Server{Org: e.org, People: e.people, Screening: e.screen, Log: e.log}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

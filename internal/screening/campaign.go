@@ -75,10 +75,10 @@ type NewCampaign struct {
 
 // battery returns the instruments of the campaign that suit a student of
 // age, in order. Instruments outside their age range are skipped.
-func battery(cat *instrument.Catalog, ids []string, age int) []*instrument.Instrument {
+func (s *Service) battery(ids []string, age int) []*instrument.Instrument {
 	var out []*instrument.Instrument
 	for _, id := range ids {
-		inst, ok := cat.Get(id)
+		inst, ok := s.Instrument(id)
 		if !ok {
 			continue
 		}

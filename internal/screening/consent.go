@@ -88,7 +88,7 @@ func (s *Service) exclusion(c *Campaign, birthDate, latestDecision string) strin
 			return "consent_missing_under14"
 		}
 	}
-	if len(battery(s.Catalog, c.Instruments, age)) == 0 {
+	if len(s.battery(c.Instruments, age)) == 0 {
 		return "age_range"
 	}
 	return ""

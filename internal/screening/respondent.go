@@ -155,7 +155,7 @@ func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sittin
 		return nil, nil, apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
 	}
 	st := &Sitting{CampaignID: campaignID, StudentID: studentID, CampaignName: c.Name, GivenName: givenName(name),
-		Battery: battery(s.Catalog, c.Instruments, student.AgeOn(birth, c.StartsAt)), Draft: Answers{}, Completed: state == Completed,
+		Battery: s.battery(c.Instruments, student.AgeOn(birth, c.StartsAt)), Draft: Answers{}, Completed: state == Completed,
 		StartedAt: db.FromMicro(started)}
 	var sealed []byte
 	err = tx.QueryRow(ctx, `SELECT answers FROM response_drafts WHERE campaign_id = ? AND student_id = ?`, campaignID, studentID).Scan(&sealed)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/careloop/careloop/internal/access"
@@ -27,8 +28,11 @@ type Service struct {
 	DB      *db.DB
 	Audit   *audit.Log
 	Seal    Sealer
-	Catalog *instrument.Catalog
+	Catalog *instrument.Catalog // the instruments careloop ships
 	Now     func() time.Time
+
+	mu       sync.RWMutex
+	imported map[string]*instrument.Instrument // imported definitions, by id
 }
 
 func (s *Service) now() time.Time {
@@ -100,7 +104,7 @@ func (s *Service) CreateCampaign(ctx context.Context, p access.Principal, n NewC
 		problems["instruments"] = "campaign.instruments_required"
 	}
 	for _, id := range n.Instruments {
-		if inst, ok := s.Catalog.Get(id); !ok || inst.Licence == instrument.ImportOnly {
+		if inst, ok := s.Instrument(id); !ok || !Administrable(inst) {
 			problems["instruments"] = "campaign.instrument_unknown"
 		}
 	}

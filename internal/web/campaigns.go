@@ -57,8 +57,8 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request, status in
 				}
 			}
 		}
-		for _, inst := range s.Screening.Catalog.All() {
-			if inst.Licence != instrument.ImportOnly {
+		for _, inst := range s.Screening.Instruments() {
+			if screening.Administrable(inst) {
 				v.Instruments = append(v.Instruments, inst)
 			}
 		}

@@ -18,6 +18,7 @@ var navItems = []navItem{
 	{Key: "nav.my_class", Href: "/my-class", Perm: access.RecordAttention, Hide: access.RecordRead, ID: "my-class"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
 	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.RecordRead, ID: "campaigns"},
+	{Key: "nav.instruments", Href: "/instruments", Perm: access.RecordRead, ID: "instruments"},
 	{Key: "nav.network", Href: "/orgs", Perm: access.OrgRead, ID: "network"},
 	{Key: "nav.users", Href: "/users", Perm: access.UserRead, ID: "users"},
 	{Key: "nav.roles", Href: "/roles", Perm: access.RoleRead, ID: "roles"},

@@ -91,6 +91,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("GET /campaigns/{id}/slips", access.RecordWrite, s.slips)
 	perm("GET /campaigns/{id}/export", access.RecordRead, s.exportCampaign)
 
+	perm("GET /instruments", access.RecordRead, s.instruments)
+	perm("GET /instruments/{id}/fhir", access.RecordRead, s.instrumentFHIR)
+	perm("POST /instruments", access.InstrumentManage, s.importInstrument)
+
 	perm("GET /orgs", access.OrgRead, s.orgs)
 	perm("GET /orgs/{id}", access.OrgRead, s.orgUnit)
 	perm("POST /orgs/{id}/children", access.OrgManage, s.createUnit)
