@@ -35,6 +35,7 @@ type Sitting struct {
 	Draft        Answers
 	Completed    bool
 	StartedAt    time.Time // when the student first opened the questionnaire
+	Attempt      int       // 1, or more after a re-screening was offered
 }
 
 func respondentHash(token string) string {

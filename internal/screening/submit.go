@@ -176,8 +176,8 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 			return err
 		}
 		var state string
-		if err := tx.QueryRow(ctx, `SELECT state FROM campaign_students WHERE campaign_id = ? AND student_id = ?`,
-			c.ID, st.StudentID).Scan(&state); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT state, attempt FROM campaign_students WHERE campaign_id = ? AND student_id = ?`,
+			c.ID, st.StudentID).Scan(&state, &st.Attempt); err != nil {
 			return err
 		}
 		if st.Completed = state == Completed; st.Completed {
@@ -241,14 +241,14 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaig
 		if err != nil {
 			return apperr.Internal(err)
 		}
-		sealed, err := s.Seal.Seal(plain, responseAAD(c.ID, st.StudentID, inst.ID))
+		sealed, err := s.Seal.Seal(plain, responseAAD(c.ID, st.StudentID, inst.ID, st.Attempt))
 		if err != nil {
 			return apperr.Internal(err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO responses (campaign_id, student_id, instrument_id, instrument_version, answers, total,
-			band, tier, subscales, critical, flags, elapsed_ms, submitted_at, idempotency_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			band, tier, subscales, critical, flags, elapsed_ms, submitted_at, idempotency_key, attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			c.ID, st.StudentID, inst.ID, inst.Version, sealed, res.Total, band, string(tier), subscales(res.Subscales),
-			db.Bool(critical), strings.Join(flags, " "), share.Milliseconds(), now, key); err != nil {
+			db.Bool(critical), strings.Join(flags, " "), share.Milliseconds(), now, key, st.Attempt); err != nil {
 			return err
 		}
 	}
@@ -308,6 +308,6 @@ func subscales(m map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-func responseAAD(campaignID, studentID int64, instrumentID string) string {
-	return "responses:" + itoa(campaignID) + ":" + itoa(studentID) + ":" + instrumentID + ":answers"
+func responseAAD(campaignID, studentID int64, instrumentID string, attempt int) string {
+	return "responses:" + itoa(campaignID) + ":" + itoa(studentID) + ":" + instrumentID + ":" + strconv.Itoa(attempt) + ":answers"
 }

@@ -77,6 +77,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("POST /students/{id}/risk-factors/{fid}/end", access.RecordWrite, s.endRiskFactor)
 	perm("POST /students/{id}/transfer", access.RecordWrite, s.transferStudent)
 	perm("POST /students/{id}/status", access.RecordWrite, s.setStudentStatus)
+	perm("POST /students/{id}/rescreen", access.RecordWrite, s.offerRescreen)
 	perm("POST /roster/promote", access.RecordWrite, s.promoteSchool)
 	perm("GET /roster", access.RecordWrite, s.importForm)
 	perm("POST /roster", access.RecordWrite, s.importUpload)

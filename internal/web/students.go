@@ -93,9 +93,10 @@ func (s *Server) showRecord(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, status, "student", pg)
 }
 
-// afterRecordWrite shows the record again with a flash, or the form error.
-func (s *Server) afterRecordWrite(w http.ResponseWriter, r *http.Request, err error, flash string) {
-	s.afterWrite(w, r, err, page{Flash: flash}, func(status int, pg page) { s.showRecord(w, r, status, pg) })
+// afterRecordWrite shows the record again with a flash (and any notice,
+// such as a new code), or the form error.
+func (s *Server) afterRecordWrite(w http.ResponseWriter, r *http.Request, err error, flash string, notice ...string) {
+	s.afterWrite(w, r, err, page{Flash: flash, Notice: notice}, func(status int, pg page) { s.showRecord(w, r, status, pg) })
 }
 
 func (s *Server) addRiskFactor(w http.ResponseWriter, r *http.Request) {
@@ -150,4 +151,13 @@ func trendJSON(rs []screening.ScreeningResult) string {
 		return "{}"
 	}
 	return string(b)
+}
+
+// offerRescreen gives a student with a flagged response a new attempt and
+// shows the new one-time code once.
+func (s *Server) offerRescreen(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	campaign, _ := strconv.ParseInt(r.PostFormValue("campaign"), 10, 64)
+	code, err := s.Screening.OfferRescreen(r.Context(), principal(r), campaign, id)
+	s.afterRecordWrite(w, r, err, "student.rescreen_offered", code)
 }

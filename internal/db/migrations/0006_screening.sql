@@ -33,6 +33,7 @@ CREATE TABLE campaign_students (
     code_sealed  {{BLOB}} NOT NULL,
     code_used_at BIGINT NOT NULL DEFAULT 0,
     state        TEXT   NOT NULL DEFAULT 'invited', -- invited, started, completed
+    attempt      INTEGER NOT NULL DEFAULT 1,        -- 2, 3...: re-screening offered after an invalid response
     started_at   BIGINT NOT NULL DEFAULT 0,
     completed_at BIGINT NOT NULL DEFAULT 0,
     UNIQUE (campaign_id, student_id)
@@ -93,7 +94,8 @@ CREATE TABLE responses (
     elapsed_ms         BIGINT   NOT NULL,
     submitted_at       BIGINT   NOT NULL,
     idempotency_key    TEXT     NOT NULL,
-    UNIQUE (campaign_id, student_id, instrument_id)
+    attempt            INTEGER  NOT NULL DEFAULT 1,
+    UNIQUE (campaign_id, student_id, instrument_id, attempt)
 );
 CREATE INDEX responses_student ON responses (student_id, submitted_at);
 CREATE UNIQUE INDEX responses_idempotency ON responses (student_id, idempotency_key, instrument_id);
