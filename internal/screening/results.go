@@ -7,6 +7,7 @@ import (
 	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/screening/instrument"
 )
 
 // Slip is one printable access slip.
@@ -75,6 +76,7 @@ type ScreeningResult struct {
 	Instrument   string
 	Total        int
 	Band         string
+	BandLabel    instrument.Text // the band's name in both languages, from the definition
 	Tier         string
 	Critical     bool
 	Flags        string
@@ -119,6 +121,13 @@ func (s *Service) History(ctx context.Context, p access.Principal, studentID int
 				return apperr.Internal(err)
 			}
 			r.Critical, r.SubmittedAt = crit == 1, db.FromMicro(at)
+			if inst, ok := s.Instrument(r.Instrument); ok {
+				for _, b := range inst.Bands {
+					if b.Key == r.Band && b.Scale == "" {
+						r.BandLabel = b.Label
+					}
+				}
+			}
 			out = append(out, r)
 		}
 		rows.Close()
@@ -166,7 +175,7 @@ func (s *Service) TierDistribution(ctx context.Context, p access.Principal, camp
 		rows, err := tx.Query(ctx, `SELECT st.school_id, o.name, st.grade, st.class_name, t.tier, SUM(t.critical), COUNT(*)
 			FROM student_tiers t JOIN students st ON st.id = t.student_id JOIN org_units o ON o.id = st.school_id
 			WHERE t.campaign_id = ? AND `+scope+` GROUP BY st.school_id, o.name, o.path, st.grade, st.class_name, t.tier
-			ORDER BY o.path, st.grade, st.class_name, t.tier`, append([]any{campaignID}, args...)...)
+			ORDER BY o.path, st.grade, st.class_name, CASE t.tier WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END`, append([]any{campaignID}, args...)...)
 		if err != nil {
 			return err
 		}

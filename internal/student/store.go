@@ -76,8 +76,8 @@ func findStudents(ctx context.Context, tx *db.Tx, p access.Principal, perm acces
 		args = append(args, f.ClassName)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like, prefix := db.Contains(q), db.Prefix(strings.ToLower(q))
-		where = append(where, `(s.name LIKE ? ESCAPE '\' OR s.name_initials LIKE ? ESCAPE '\' OR s.student_no = ?)`)
+		like, prefix := strings.ToLower(db.Contains(q)), db.Prefix(strings.ToLower(q))
+		where = append(where, `(LOWER(s.name) LIKE ? ESCAPE '\' OR s.name_initials LIKE ? ESCAPE '\' OR s.student_no = ?)`)
 		args = append(args, like, prefix, q)
 	}
 	limit := f.Limit

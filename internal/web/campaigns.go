@@ -27,6 +27,7 @@ type campaignsView struct {
 	Instruments []*instrument.Instrument
 	Rules       []string
 	Today       string
+	Titles      map[string]instrument.Text
 }
 
 func (s *Server) campaigns(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +36,8 @@ func (s *Server) campaigns(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request, status int, pg page) {
 	p, ctx := principal(r), r.Context()
-	v := campaignsView{CanCreate: p.Can(access.RecordWrite), Rules: screening.ConsentRules, Today: s.today().Format("2006-01-02")}
+	v := campaignsView{CanCreate: p.Can(access.RecordWrite), Rules: screening.ConsentRules, Today: s.today().Format("2006-01-02"),
+		Titles: s.instrumentTitles()}
 	var err error
 	if v.Campaigns, err = s.Screening.FindCampaigns(ctx, p); err != nil {
 		s.fail(w, r, err)
@@ -81,7 +83,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 		n.StartsAt = t
 	}
 	if t, err := time.ParseInLocation("2006-01-02", f.Get("ends"), displayZone); err == nil {
-		n.EndsAt = t.Add(24 * time.Hour) // the end date is the last day screening is open
+		n.EndsAt = t.Add(24*time.Hour - time.Second) // the end date is the last day screening is open
 	}
 	for _, sid := range f["schools"] {
 		id, err := strconv.ParseInt(sid, 10, 64)
@@ -104,6 +106,7 @@ type campaignView struct {
 	Students  []screening.StudentTier
 	CanWrite  bool
 	ClassLink string
+	Titles    map[string]instrument.Text
 }
 
 func (s *Server) campaign(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +125,7 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 		s.fail(w, r, err)
 		return
 	}
-	v := campaignView{Campaign: c, ClassLink: s.baseURL(r) + "/c/" + strconv.FormatInt(id, 10)}
+	v := campaignView{Campaign: c, ClassLink: s.baseURL(r) + "/c/" + strconv.FormatInt(id, 10), Titles: s.instrumentTitles()}
 	_, v.CanWrite = p.At(access.RecordWrite, c.OrgPath)
 	if v.Progress, err = s.Screening.Progress(ctx, p, id); err == nil {
 		if v.Tiers, err = s.Screening.TierDistribution(ctx, p, id); err == nil {
@@ -216,4 +219,13 @@ func (s *Server) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// instrumentTitles maps instrument ids to their titles, for campaign pages.
+func (s *Server) instrumentTitles() map[string]instrument.Text {
+	out := map[string]instrument.Text{}
+	for _, inst := range s.Screening.Instruments() {
+		out[inst.ID] = inst.Title
+	}
+	return out
 }

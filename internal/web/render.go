@@ -64,6 +64,7 @@ func funcs() template.FuncMap {
 		"field":   func(fields map[string]string, name string) string { return fields[name] },
 		"value":   func(form url.Values, name string) string { return form.Get(name) },
 		"join":    strings.Join,
+		"fields":  strings.Fields,
 		// tx picks an instrument text in the locale, falling back to Chinese.
 		"tx": func(l string, t instrument.Text) string { return t.Get(l) },
 		"answered": func(a screening.Answers, inst, item string, v int) bool {

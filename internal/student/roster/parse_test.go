@@ -105,6 +105,13 @@ func TestParseMissingRequiredColumn(t *testing.T) {
 	}
 }
 
+// A header that names only some columns is a header with columns missing,
+// not "no header".
+func TestParseFewColumns(t *testing.T) {
+	_, err := roster.Parse(strings.NewReader("Student number,Name\nG1,A\n"), "r.csv")
+	wantInvalid(t, err, "roster.column_missing", "Gender", "Birth date", "School", "Grade", "Class")
+}
+
 func TestParseColumnTwice(t *testing.T) {
 	text := "学籍号,姓名,性别,出生日期,学校,年级,班级,Name\nG1,甲,女,2012-01-01,一中,7,1班,A\n"
 	_, err := roster.Parse(strings.NewReader(text), "r.csv")

@@ -18,7 +18,7 @@ func TestRosterImportShowsProgress(t *testing.T) {
 	srv := startDemo(t)
 	b := signInCoordinator(t, srv.URL)
 
-	const rows = 20000
+	const rows = 5000
 	var sb strings.Builder
 	sb.WriteString("学籍号,姓名,性别,出生日期,学校,年级,班级,监护人1姓名,监护人1关系,监护人1电话\n")
 	surnames, given := []rune("赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨"), []string{"一鸣", "子轩", "雨涵", "思琪", "浩然", "欣妍", "梓涵", "俊熙"}

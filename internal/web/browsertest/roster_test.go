@@ -160,6 +160,8 @@ func TestCoordinatorImportsRosterAndRunsCampaign(t *testing.T) {
 		t.Errorf("progress invited/started/completed = %d/%d/%d, want 5/0/0:\n%s", invited, started, completed, b.text("#progress-table"))
 	}
 
+	b.screenshot("campaign-created")
+
 	// Print the slips: one per pupil of the class, each with a code and a QR code.
 	if b.count(`a[href*="/slips?school="]`) != 1 {
 		t.Fatalf("campaign page: want one print-slips link, have:\n%s", b.text("main"))
