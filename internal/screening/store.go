@@ -170,3 +170,57 @@ func visible(p access.Principal, c *Campaign) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ExcludedStudent is an invited student who may not be screened, and why.
+type ExcludedStudent struct {
+	StudentID int64
+	Name      string
+	Grade     int
+	ClassName string
+	Reason    string // consent_refused, consent_withdrawn, consent_missing, consent_missing_under14, age_range
+}
+
+// Excluded lists the campaign's students who may not be screened, with the
+// reason, inside the caller's record.read scope; the list is audited.
+func (s *Service) Excluded(ctx context.Context, p access.Principal, campaignID int64) ([]ExcludedStudent, error) {
+	m, ok := p.Grant(access.RecordRead)
+	if !ok {
+		return nil, apperr.Forbidden()
+	}
+	var out []ExcludedStudent
+	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		c, err := findCampaign(ctx, tx, campaignID)
+		if err != nil {
+			return err
+		}
+		if !visible(p, c) {
+			return apperr.NotFound()
+		}
+		scope, args := p.Scope(access.RecordRead, "o.path")
+		rows, err := tx.Query(ctx, `SELECT st.id, st.name, st.grade, st.class_name, st.birth_date, cs.state,
+			COALESCE((SELECT k.decision FROM consents k WHERE k.campaign_id = cs.campaign_id AND k.student_id = cs.student_id
+			ORDER BY k.at DESC, k.id DESC LIMIT 1), '')
+			FROM campaign_students cs JOIN students st ON st.id = cs.student_id JOIN org_units o ON o.id = st.school_id
+			WHERE cs.campaign_id = ? AND `+scope+` ORDER BY o.path, st.grade, st.class_name, st.name`, append([]any{campaignID}, args...)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var e ExcludedStudent
+			var birth, state, decision string
+			if err := rows.Scan(&e.StudentID, &e.Name, &e.Grade, &e.ClassName, &birth, &state, &decision); err != nil {
+				rows.Close()
+				return apperr.Internal(err)
+			}
+			if e.Reason = s.exclusion(c, birth, decision); e.Reason != "" && state != Completed {
+				out = append(out, e)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return apperr.Internal(err)
+		}
+		return s.audited(ctx, tx, p, m, "campaign.excluded", "campaign", campaignID, "rows="+itoa(int64(len(out))))
+	})
+	return out, err
+}

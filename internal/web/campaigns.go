@@ -104,6 +104,7 @@ type campaignView struct {
 	Progress  []screening.ProgressRow
 	Tiers     []screening.TierCount
 	Students  []screening.StudentTier
+	Excluded  []screening.ExcludedStudent
 	CanWrite  bool
 	ClassLink string
 	Titles    map[string]instrument.Text
@@ -129,7 +130,9 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 	_, v.CanWrite = p.At(access.RecordWrite, c.OrgPath)
 	if v.Progress, err = s.Screening.Progress(ctx, p, id); err == nil {
 		if v.Tiers, err = s.Screening.TierDistribution(ctx, p, id); err == nil {
-			v.Students, err = s.Screening.StudentsByTier(ctx, p, id)
+			if v.Students, err = s.Screening.StudentsByTier(ctx, p, id); err == nil {
+				v.Excluded, err = s.Screening.Excluded(ctx, p, id)
+			}
 		}
 	}
 	if err != nil {
