@@ -126,16 +126,3 @@ func findEvents(ctx context.Context, tx *db.Tx, studentID int64) ([]Event, error
 	}
 	return out, apperr.Internal(rows.Err())
 }
-
-func replaceGuardians(ctx context.Context, tx *db.Tx, studentID int64, gs []Guardian) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM guardians WHERE student_id = ?`, studentID); err != nil {
-		return err
-	}
-	for i, g := range gs {
-		if _, err := tx.Exec(ctx, `INSERT INTO guardians (student_id, position, name, relation, phone) VALUES (?, ?, ?, ?, ?)`,
-			studentID, i+1, g.Name, g.Relation, g.Phone); err != nil {
-			return err
-		}
-	}
-	return nil
-}
