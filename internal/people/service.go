@@ -11,13 +11,14 @@ import (
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/seal"
 )
 
 // Service manages accounts, roles, sign-in and tokens.
 type Service struct {
 	DB          *db.DB
 	Audit       *audit.Log
-	Seal        Sealer
+	Seal        seal.Sealer
 	Now         func() time.Time
 	IdleTimeout time.Duration
 	MaxSession  time.Duration

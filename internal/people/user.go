@@ -62,12 +62,6 @@ func ValidLocale(l string) bool {
 	return false
 }
 
-// Sealer encrypts and decrypts secrets at rest (package seal's Keyring).
-type Sealer interface {
-	Seal(plaintext []byte, aad string) ([]byte, error)
-	Open(sealed []byte, aad string) ([]byte, error)
-}
-
 func memberships(views []MembershipView) []access.Membership {
 	out := make([]access.Membership, len(views))
 	for i, v := range views {

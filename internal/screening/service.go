@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/careloop/careloop/internal/seal"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,17 +18,11 @@ import (
 	"github.com/careloop/careloop/internal/screening/instrument"
 )
 
-// Sealer encrypts answers and codes at rest (package seal's Keyring).
-type Sealer interface {
-	Seal(plaintext []byte, aad string) ([]byte, error)
-	Open(sealed []byte, aad string) ([]byte, error)
-}
-
 // Service runs campaigns and takes responses.
 type Service struct {
 	DB      *db.DB
 	Audit   *audit.Log
-	Seal    Sealer
+	Seal    seal.Sealer
 	Catalog *instrument.Catalog // the instruments careloop ships
 	Now     func() time.Time
 

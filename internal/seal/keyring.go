@@ -273,3 +273,12 @@ func (r *Keyring) activeKey() (string, keyEntry, error) {
 	}
 	return r.active, k, nil
 }
+
+// Sealer is what services need of a Keyring: sealing and opening values.
+// Services depend on this interface, so a test may pass any implementation.
+type Sealer interface {
+	Seal(plaintext []byte, aad string) ([]byte, error)
+	Open(sealed []byte, aad string) ([]byte, error)
+}
+
+var _ Sealer = (*Keyring)(nil)

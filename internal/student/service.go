@@ -2,6 +2,7 @@ package student
 
 import (
 	"context"
+	"github.com/careloop/careloop/internal/seal"
 	"strconv"
 	"strings"
 	"time"
@@ -12,18 +13,12 @@ import (
 	"github.com/careloop/careloop/internal/db"
 )
 
-// Sealer encrypts notes at rest (package seal's Keyring).
-type Sealer interface {
-	Seal(plaintext []byte, aad string) ([]byte, error)
-	Open(sealed []byte, aad string) ([]byte, error)
-}
-
 // Service manages student records. Reads of identified data and every write
 // are audited in the same transaction.
 type Service struct {
 	DB    *db.DB
 	Audit *audit.Log
-	Seal  Sealer
+	Seal  seal.Sealer
 	Now   func() time.Time
 }
 
