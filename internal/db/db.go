@@ -37,6 +37,8 @@ type DB struct {
 	read    *sql.DB
 	// Path is the SQLite file, empty on PostgreSQL.
 	Path string
+	// group commits small writes together (see TxGrouped).
+	group grouper
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path, in
@@ -99,8 +101,13 @@ func redact(err error) error {
 	return err
 }
 
-// Close closes both pools.
+// Close stops the group committer and closes both pools. Callers stop
+// writing first (the server drains its requests before closing).
 func (d *DB) Close() error {
+	d.group.once.Do(func() {}) // no committer may start after this
+	if d.group.jobs != nil {
+		close(d.group.jobs)
+	}
 	err := d.write.Close()
 	if d.read != d.write {
 		if e := d.read.Close(); err == nil {

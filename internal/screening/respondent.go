@@ -48,7 +48,7 @@ func respondentHash(token string) string {
 // same EUnauthorized answer. Callers rate-limit attempts.
 func (s *Service) OpenWithCode(ctx context.Context, code string) (string, error) {
 	var token string
-	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	err := s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var campaignID, studentID, used int64
 		err := tx.QueryRow(ctx, `SELECT campaign_id, student_id, code_used_at FROM campaign_students WHERE code_hash = ?`,
 			hashCode(code)).Scan(&campaignID, &studentID, &used)
@@ -76,7 +76,7 @@ func (s *Service) OpenWithNumber(ctx context.Context, campaignID int64, studentN
 		return "", apperr.New(apperr.EUnauthorized, "respondent.number_invalid")
 	}
 	var token string
-	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	err := s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var studentID int64
 		err := tx.QueryRow(ctx, `SELECT st.id FROM students st JOIN campaign_students cs ON cs.student_id = st.id
 			WHERE cs.campaign_id = ? AND st.student_no = ? AND st.birth_date = ?`, campaignID, strings.TrimSpace(studentNo), date).Scan(&studentID)

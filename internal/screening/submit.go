@@ -59,7 +59,7 @@ func merge(a, b Answers) Answers {
 // closed tab resumes where it stopped. A critical answer is acted on at
 // once, even before the questionnaire is submitted.
 func (s *Service) SaveDraft(ctx context.Context, token string, a Answers) error {
-	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	return s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
 		st, c, err := s.sitting(ctx, tx, token)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 		return nil, apperr.Invalid("respondent.bad_request", nil)
 	}
 	out := &Outcome{}
-	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	err := s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
 		st, c, err := s.sitting(ctx, tx, token)
 		if err != nil {
 			return err

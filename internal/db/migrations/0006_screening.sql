@@ -121,3 +121,4 @@ CREATE TABLE outbox (
     consumed_at BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_pending ON outbox (consumed_at, id);
+CREATE INDEX outbox_student ON outbox (student_id, kind, ref_id);
