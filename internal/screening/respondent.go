@@ -95,7 +95,7 @@ func (s *Service) OpenWithNumber(ctx context.Context, campaignID int64, studentN
 // openSitting checks that the campaign is open and the student may be
 // screened, and creates a respondent session.
 func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64) (string, error) {
-	c, err := findCampaign(ctx, tx, campaignID)
+	c, err := s.campaign(ctx, tx, campaignID)
 	if err != nil {
 		return "", err
 	}
@@ -139,7 +139,7 @@ func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sittin
 	if err != nil || db.Micro(s.now()) >= expires {
 		return nil, nil, apperr.New(apperr.EUnauthorized, "respondent.session_expired")
 	}
-	c, err := findCampaign(ctx, tx, campaignID)
+	c, err := s.campaign(ctx, tx, campaignID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -26,8 +26,9 @@ type Service struct {
 	Catalog *instrument.Catalog // the instruments careloop ships
 	Now     func() time.Time
 
-	mu       sync.RWMutex
-	imported map[string]*instrument.Instrument // imported definitions, by id
+	mu        sync.RWMutex
+	imported  map[string]*instrument.Instrument // imported definitions, by id
+	campaigns sync.Map                          // id -> *Campaign; campaigns do not change once created
 }
 
 func (s *Service) now() time.Time {

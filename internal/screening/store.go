@@ -26,6 +26,21 @@ func scanCampaign(sc interface{ Scan(...any) error }) (*Campaign, error) {
 	return &c, nil
 }
 
+// campaign returns a campaign, from memory after its first read: a
+// campaign's definition does not change once it is created, and every
+// questionnaire page needs it.
+func (s *Service) campaign(ctx context.Context, tx *db.Tx, id int64) (*Campaign, error) {
+	if c, ok := s.campaigns.Load(id); ok {
+		return c.(*Campaign), nil
+	}
+	c, err := findCampaign(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.campaigns.Store(id, c)
+	return c, nil
+}
+
 func findCampaign(ctx context.Context, tx *db.Tx, id int64) (*Campaign, error) {
 	c, err := scanCampaign(tx.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns c JOIN org_units o ON o.id = c.org_unit_id
 		WHERE c.id = ?`, id))
