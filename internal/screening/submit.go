@@ -163,12 +163,30 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 	if key == "" || len(key) > 100 {
 		return nil, apperr.Invalid("respondent.bad_request", nil)
 	}
-	out := &Outcome{}
-	err := s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
-		st, c, err := s.sitting(ctx, tx, token)
-		if err != nil {
-			return err
+	// Read and score on the reader pool, outside the single writer: only
+	// the writes below wait their turn.
+	var st *Sitting
+	var c *Campaign
+	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		st, c, err = s.sitting(ctx, tx, token)
+		if err == nil {
+			err = tx.QueryRow(ctx, `SELECT attempt FROM campaign_students WHERE campaign_id = ? AND student_id = ?`,
+				c.ID, st.StudentID).Scan(&st.Attempt)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{}
+	var rows []responseRow
+	if !st.Completed {
+		if rows, err = s.score(st, c, prune(st.Battery, merge(st.Draft, clean(st.Battery, sub.Answers))), sub.Elapsed, out); err != nil {
+			return nil, err
+		}
+	}
+	err = s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
 		// One submission per student at a time: a double click or two tabs
 		// wait here, then see the first one's result (PostgreSQL; SQLite has
 		// one writer).
@@ -176,11 +194,12 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 			return err
 		}
 		var state string
+		var attempt int
 		if err := tx.QueryRow(ctx, `SELECT state, attempt FROM campaign_students WHERE campaign_id = ? AND student_id = ?`,
-			c.ID, st.StudentID).Scan(&state, &st.Attempt); err != nil {
+			c.ID, st.StudentID).Scan(&state, &attempt); err != nil {
 			return err
 		}
-		if st.Completed = state == Completed; st.Completed {
+		if state == Completed {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM responses WHERE idempotency_key = ? AND student_id = ?`, key, st.StudentID).Scan(&n); err != nil {
 				return err
@@ -191,7 +210,10 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 			out.Duplicate = true
 			return nil
 		}
-		return s.record(ctx, tx, st, c, key, prune(st.Battery, merge(st.Draft, clean(st.Battery, sub.Answers))), sub.Elapsed, out)
+		if st.Completed || attempt != st.Attempt {
+			return apperr.New(apperr.EConflict, "respondent.already_submitted") // changed since read; the page retries
+		}
+		return s.write(ctx, tx, st, c, key, rows, out)
 	})
 	if err != nil {
 		return nil, err
@@ -199,8 +221,23 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 	return out, nil
 }
 
-func (s *Service) record(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaign, key string, all Answers, elapsed time.Duration, out *Outcome) error {
-	now := db.Micro(s.now())
+// responseRow is one scored response, ready to insert.
+type responseRow struct {
+	inst      *instrument.Instrument
+	sealed    []byte
+	total     int
+	band      string
+	tier      instrument.Tier
+	subscales string
+	critical  bool
+	flags     []string
+	elapsed   time.Duration
+}
+
+// score checks, scores and seals every instrument of the battery, and sums
+// up the outcome. Missing answers that an instrument refuses give EInvalid
+// naming the instruments.
+func (s *Service) score(st *Sitting, c *Campaign, all Answers, elapsed time.Duration, out *Outcome) ([]responseRow, error) {
 	if elapsed <= 0 && !st.StartedAt.IsZero() {
 		elapsed = s.now().Sub(st.StartedAt)
 	}
@@ -209,6 +246,7 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaig
 		items += len(inst.Items)
 	}
 	missing := map[string]string{}
+	var rows []responseRow
 	for _, inst := range st.Battery {
 		res, err := instrument.Score(inst, all[inst.ID])
 		if err != nil {
@@ -216,47 +254,52 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaig
 				missing[inst.ID] = "respondent.unanswered"
 				continue
 			}
-			return err
+			return nil, err
 		}
-		share := elapsed
+		r := responseRow{inst: inst, total: res.Total, subscales: subscales(res.Subscales), critical: len(res.Critical) > 0, elapsed: elapsed}
 		if items > 0 {
-			share = elapsed * time.Duration(len(inst.Items)) / time.Duration(items)
+			r.elapsed = elapsed * time.Duration(len(inst.Items)) / time.Duration(items)
 		}
-		var flags []string
-		for _, f := range instrument.CheckValidity(inst, all[inst.ID], share) {
-			flags = append(flags, f.Code)
+		for _, f := range instrument.CheckValidity(inst, all[inst.ID], r.elapsed) {
+			r.flags = append(r.flags, f.Code)
 		}
-		out.Flags = append(out.Flags, flags...)
-		band, tier := "", instrument.Tier("")
 		if res.Band != nil {
-			band, tier = res.Band.Key, res.Band.Tier
+			r.band, r.tier = res.Band.Key, res.Band.Tier
 		}
 		for _, sb := range res.SubscaleBands {
-			tier = worse(tier, sb.Tier)
+			r.tier = worse(r.tier, sb.Tier)
 		}
-		out.Tier = worse(out.Tier, tier)
-		critical := len(res.Critical) > 0
-		out.Critical = out.Critical || critical
 		plain, err := json.Marshal(all[inst.ID])
 		if err != nil {
-			return apperr.Internal(err)
+			return nil, apperr.Internal(err)
 		}
-		sealed, err := s.Seal.Seal(plain, responseAAD(c.ID, st.StudentID, inst.ID, st.Attempt))
-		if err != nil {
-			return apperr.Internal(err)
+		if r.sealed, err = s.Seal.Seal(plain, responseAAD(c.ID, st.StudentID, inst.ID, st.Attempt)); err != nil {
+			return nil, apperr.Internal(err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO responses (campaign_id, student_id, instrument_id, instrument_version, answers, total,
-			band, tier, subscales, critical, flags, elapsed_ms, submitted_at, idempotency_key, attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			c.ID, st.StudentID, inst.ID, inst.Version, sealed, res.Total, band, string(tier), subscales(res.Subscales),
-			db.Bool(critical), strings.Join(flags, " "), share.Milliseconds(), now, key, st.Attempt); err != nil {
-			return err
-		}
+		out.Flags = append(out.Flags, r.flags...)
+		out.Tier = worse(out.Tier, r.tier)
+		out.Critical = out.Critical || r.critical
+		rows = append(rows, r)
 	}
 	if len(missing) > 0 {
-		return apperr.Invalid("respondent.unanswered", missing)
+		return nil, apperr.Invalid("respondent.unanswered", missing)
 	}
 	if out.Tier == "" {
 		out.Tier = instrument.Green
+	}
+	return rows, nil
+}
+
+// write records scored responses and everything that follows from them.
+func (s *Service) write(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaign, key string, rows []responseRow, out *Outcome) error {
+	now := db.Micro(s.now())
+	for _, r := range rows {
+		if _, err := tx.Exec(ctx, `INSERT INTO responses (campaign_id, student_id, instrument_id, instrument_version, answers, total,
+			band, tier, subscales, critical, flags, elapsed_ms, submitted_at, idempotency_key, attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			c.ID, st.StudentID, r.inst.ID, r.inst.Version, r.sealed, r.total, r.band, string(r.tier), r.subscales,
+			db.Bool(r.critical), strings.Join(r.flags, " "), r.elapsed.Milliseconds(), now, key, st.Attempt); err != nil {
+			return err
+		}
 	}
 	var earlier int
 	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE kind = 'screening.critical' AND student_id = ? AND ref_id = ?`,
