@@ -26,8 +26,8 @@ type grouper struct {
 // maxGroup bounds how many units share one commit.
 const maxGroup = 256
 
-// TxGrouped runs fn in a write transaction shared with other callers that
-// arrive at the same time, and returns once that transaction has committed
+// TxGrouped runs fn, on SQLite, in a write transaction shared with other
+// callers that arrive at the same time, and returns once that transaction has committed
 // (or fn's own error). Use it for small, frequent writes where one fsync
 // each would be the limit (questionnaire submissions). fn must not start
 // goroutines that use tx, and must be safe to run after others in the same
@@ -35,6 +35,12 @@ const maxGroup = 256
 func (d *DB) TxGrouped(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && outer.db == d {
 		return fn(ctx, outer)
+	}
+	if d.Dialect == Postgres {
+		// PostgreSQL runs concurrent transactions and coalesces their WAL
+		// flushes itself; one shared connection would only serialise them
+		// (measured: 101 submissions/s grouped).
+		return d.Tx(ctx, fn)
 	}
 	d.group.once.Do(func() {
 		d.group.jobs = make(chan *groupJob, 4*maxGroup)
