@@ -46,7 +46,8 @@ func (s *Service) audited(ctx context.Context, tx *db.Tx, p access.Principal, m 
 // codeAlphabet has no 0/O, 1/I/L, so a code read off paper is typed right.
 const codeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
-// newCode returns a 12-character access code (about 59 bits) as XXXX-XXXX-XXXX.
+// newCode returns a 12-character access code (about 59 bits), printed as
+// three groups of four separated by dashes.
 func newCode() string {
 	var b strings.Builder
 	var one [1]byte
