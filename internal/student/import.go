@@ -202,7 +202,7 @@ func loadGuardians(ctx context.Context, tx *db.Tx, byID map[int64]*Student) erro
 func same(e *Student, n normalized) bool {
 	a, b := n.student, *e
 	if a.Name != b.Name || a.Gender != b.Gender || a.BirthDate != b.BirthDate || a.SchoolID != b.SchoolID ||
-		a.Grade != b.Grade || a.ClassName != b.ClassName || b.Status != Active || len(n.guardians) != len(b.Guardians) {
+		a.Grade != b.Grade || a.ClassName != b.ClassName || len(n.guardians) != len(b.Guardians) {
 		return false
 	}
 	for i := range n.guardians {

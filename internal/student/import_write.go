@@ -3,6 +3,7 @@ package student
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/careloop/careloop/internal/access"
@@ -48,11 +49,23 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, p access.Principal, m ac
 	for start := 0; start < len(updated); start += chunk {
 		part := updated[start:min(start+chunk, len(updated))]
 		for _, n := range part {
+			// The status is left as it is: an old roster re-imported after the
+			// year end must not make graduated students active again.
 			st := n.student
 			if _, err := tx.Exec(ctx, `UPDATE students SET name = ?, name_initials = ?, gender = ?, birth_date = ?, school_id = ?,
-				grade = ?, class_name = ?, status = ?, updated_at = ? WHERE id = ?`, st.Name, st.Initials, st.Gender, st.BirthDate,
-				st.SchoolID, st.Grade, st.ClassName, Active, now, st.ID); err != nil {
+				grade = ?, class_name = ?, updated_at = ? WHERE id = ?`, st.Name, st.Initials, st.Gender, st.BirthDate,
+				st.SchoolID, st.Grade, st.ClassName, now, st.ID); err != nil {
 				return err
+			}
+			if old := existing[st.StudentNo]; old.SchoolID != st.SchoolID {
+				// A roster that moves a student to another school (in the
+				// caller's scope) is a transfer: the timeline says so.
+				if err := addEvent(ctx, tx, st.ID, now, p.UserID, old.SchoolID, "transferred_out", "to="+strconv.FormatInt(st.SchoolID, 10)); err != nil {
+					return err
+				}
+				if err := addEvent(ctx, tx, st.ID, now, p.UserID, st.SchoolID, "transferred_in", "from="+strconv.FormatInt(old.SchoolID, 10)); err != nil {
+					return err
+				}
 			}
 			if _, err := tx.Exec(ctx, `DELETE FROM guardians WHERE student_id = ?`, st.ID); err != nil {
 				return err
