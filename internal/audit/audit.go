@@ -66,6 +66,9 @@ func (l *Log) Record(ctx context.Context, tx *db.Tx, e Entry) error {
 	if e.Action == "" || e.Outcome == "" {
 		return fmt.Errorf("audit: entry needs an action and an outcome")
 	}
+	if tx.Defer("audit", e, l.flush) {
+		return nil // chained with the group's other entries just before it commits
+	}
 	lock := ""
 	if tx.Dialect() == db.Postgres {
 		lock = " FOR UPDATE"
@@ -119,4 +122,13 @@ func (e Entry) computeHash() (string, error) {
 	}
 	h.Write(e.canonical())
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// flush writes the entries deferred by a group commit as one chain segment.
+func (l *Log) flush(ctx context.Context, tx *db.Tx, items []any) error {
+	entries := make([]Entry, len(items))
+	for i, it := range items {
+		entries[i] = it.(Entry)
+	}
+	return l.RecordBatch(ctx, tx, entries)
 }

@@ -92,8 +92,9 @@ func (d *DB) runGroup(batch []*groupJob) {
 		}
 		return
 	}
-	t := &Tx{tx: stx, db: d, dialect: d.Dialect}
+	t := &Tx{tx: stx, db: d, dialect: d.Dialect, group: &deferred{}}
 	for i, j := range batch {
+		t.unit = &deferred{}
 		if j.ctx.Err() != nil {
 			results[i] = j.ctx.Err()
 			continue
@@ -118,6 +119,28 @@ func (d *DB) runGroup(batch []*groupJob) {
 		}
 		if _, err := stx.Exec("RELEASE SAVEPOINT " + sp); err != nil && results[i] == nil {
 			results[i] = apperr.Internal(err)
+		}
+		if results[i] == nil {
+			for _, kind := range t.unit.order {
+				k := t.unit.kinds[kind]
+				for _, item := range k.items {
+					t.group.add(kind, item, k.flush)
+				}
+			}
+		}
+	}
+	t.unit = nil
+	for _, kind := range t.group.order {
+		k := t.group.kinds[kind]
+		if err := k.flush(context.Background(), t, k.items); err != nil {
+			_ = stx.Rollback()
+			for i, j := range batch {
+				if results[i] == nil {
+					results[i] = apperr.Internal(fmt.Errorf("deferred %s: %w", kind, err))
+				}
+				j.done <- results[i]
+			}
+			return
 		}
 	}
 	if err := stx.Commit(); err != nil {

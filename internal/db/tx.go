@@ -24,6 +24,46 @@ type Tx struct {
 	// statement run many times in one transaction (an import, a group of
 	// submissions) is parsed once. They close with the transaction.
 	prep map[string]*sql.Stmt
+	// unit and group collect work deferred to the end of a group commit
+	// (see Defer); both are nil outside TxGrouped.
+	unit, group *deferred
+}
+
+// deferred is work put off until just before a group commits, by kind.
+type deferred struct {
+	order []string
+	kinds map[string]*deferredKind
+}
+
+type deferredKind struct {
+	flush func(ctx context.Context, tx *Tx, items []any) error
+	items []any
+}
+
+func (d *deferred) add(kind string, item any, flush func(context.Context, *Tx, []any) error) {
+	if d.kinds == nil {
+		d.kinds = map[string]*deferredKind{}
+	}
+	k, ok := d.kinds[kind]
+	if !ok {
+		k = &deferredKind{flush: flush}
+		d.kinds[kind] = k
+		d.order = append(d.order, kind)
+	}
+	k.items = append(k.items, item)
+}
+
+// Defer asks to write item later in this transaction, together with the
+// items of the same kind from the other units of a group commit, with one
+// call of flush just before the commit (the audit chain writes its entries
+// of a group in one statement). Outside a group commit it reports false and
+// the caller writes item now. A unit that fails takes its items with it.
+func (t *Tx) Defer(kind string, item any, flush func(ctx context.Context, tx *Tx, items []any) error) bool {
+	if t.unit == nil {
+		return false
+	}
+	t.unit.add(kind, item, flush)
+	return true
 }
 
 // Dialect reports the engine, for the rare statements that differ.
