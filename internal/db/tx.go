@@ -27,6 +27,7 @@ type Tx struct {
 	// unit and group collect work deferred to the end of a group commit
 	// (see Defer); both are nil outside TxGrouped.
 	unit, group *deferred
+	readOnly    bool
 }
 
 // deferred is work put off until just before a group commits, by kind.
@@ -92,7 +93,7 @@ func (d *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(conte
 	if err != nil {
 		return apperr.Internal(fmt.Errorf("begin: %w", err))
 	}
-	t := &Tx{tx: stx, db: d, dialect: d.Dialect}
+	t := &Tx{tx: stx, db: d, dialect: d.Dialect, readOnly: readOnly}
 	ctx = context.WithValue(ctx, txKey{}, t)
 	if err := fn(ctx, t); err != nil {
 		_ = stx.Rollback()
@@ -111,8 +112,8 @@ const maxPrepared = 256
 // prepared returns q prepared in this transaction, or nil to run q
 // directly. PostgreSQL needs none: pgx caches prepared statements itself.
 func (t *Tx) prepared(ctx context.Context, q string) *sql.Stmt {
-	if t.dialect != SQLite {
-		return nil
+	if t.dialect != SQLite || t.readOnly {
+		return nil // a read transaction runs each statement about once: preparing costs more
 	}
 	if st, ok := t.prep[q]; ok {
 		return st

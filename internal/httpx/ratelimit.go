@@ -29,6 +29,19 @@ func NewLimiter(interval time.Duration, burst int) *Limiter {
 	return &Limiter{every: rate.Every(interval), burst: burst, buckets: map[string]*bucket{}}
 }
 
+// Blocked reports whether key has no attempt left, without using one.
+// With Fail it limits only failed attempts (a school's students behind one
+// address each typing a valid code are not slowed down).
+func (l *Limiter) Blocked(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	return ok && b.lim.Tokens() < 1
+}
+
+// Fail uses one attempt of key.
+func (l *Limiter) Fail(key string) { l.Allow(key) }
+
 // Allow reports whether key may make one more attempt now.
 func (l *Limiter) Allow(key string) bool {
 	l.mu.Lock()

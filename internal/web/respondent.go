@@ -89,12 +89,15 @@ func (s *Server) codeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) openCode(w http.ResponseWriter, r *http.Request) {
-	if !s.signinIP.Allow(clientKey(r)) {
+	// Only wrong codes count against the address: a class behind one school
+	// address typing valid codes is never slowed down.
+	if s.signinIP.Blocked("code:" + clientKey(r)) {
 		s.childPage(w, r, http.StatusTooManyRequests, "respondent_code", page{Title: "respondent.title", Error: "signin.too_many", Data: sittingView{}})
 		return
 	}
 	token, err := s.Screening.OpenWithCode(r.Context(), r.PostFormValue("code"))
 	if err != nil {
+		s.signinIP.Fail("code:" + clientKey(r))
 		s.respondentError(w, r, err, "respondent_code", sittingView{Code: r.PostFormValue("code")})
 		return
 	}
@@ -118,12 +121,13 @@ func (s *Server) openNumber(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if !s.signinIP.Allow(clientKey(r)) {
+	if s.signinIP.Blocked("number:" + clientKey(r)) {
 		s.childPage(w, r, http.StatusTooManyRequests, "respondent_number", page{Title: "respondent.title", Error: "signin.too_many", Data: sittingView{Campaign: id}})
 		return
 	}
 	token, err := s.Screening.OpenWithNumber(r.Context(), id, r.PostFormValue("student_no"), r.PostFormValue("birth_date"))
 	if err != nil {
+		s.signinIP.Fail("number:" + clientKey(r))
 		s.respondentError(w, r, err, "respondent_number", sittingView{Campaign: id})
 		return
 	}
