@@ -143,11 +143,11 @@ func TestRevokedAndExpiredTokensRefused(t *testing.T) {
 		t.Fatalf("revoking twice: %v, want not found", err)
 	}
 
-	e.clk.advance(59 * time.Minute)
+	e.clk.Advance(59 * time.Minute)
 	if _, err := e.svc.AuthenticateToken(e.ctx, expiring); err != nil {
 		t.Fatalf("token 1 minute before expiry: %v", err)
 	}
-	e.clk.advance(time.Minute)
+	e.clk.Advance(time.Minute)
 	_, err = e.svc.AuthenticateToken(e.ctx, expiring)
 	wantErr(t, err, apperr.EUnauthorized, "token.invalid")
 	for _, bad := range []string{"", "clt_nope", expiring + "x"} {

@@ -3,9 +3,10 @@ package people_test
 import (
 	"context"
 	"crypto/rand"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/apperr"
@@ -15,29 +16,10 @@ import (
 	"github.com/careloop/careloop/internal/people"
 	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/testutil"
-	"github.com/pquerna/otp/totp"
 )
 
 // testPassword meets the policy for every username used in these tests.
 const testPassword = "Correct-Horse-42x"
-
-// clock is a controllable time source; tests move it with advance.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is a people.Service on a fresh migrated database, with a small network:
 // the city (root) holding districts A and B, and a school in district A.
@@ -47,7 +29,7 @@ type env struct {
 	ctx     context.Context
 	db      *db.DB
 	keys    *seal.Keyring
-	clk     *clock
+	clk     *testutil.Clock
 	svc     *people.Service
 	orgs    *org.Service
 	root    *org.Unit
@@ -74,11 +56,11 @@ func newEnv(t *testing.T) *env {
 	if err := keys.Rotate("test-1", seal.AES256GCM, key); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	e := &env{t: t, ctx: ctx, db: d, keys: keys, clk: clk, secrets: map[int64]string{},
-		svc: &people.Service{DB: d, Audit: log, Seal: keys, Now: clk.now,
+		svc: &people.Service{DB: d, Audit: log, Seal: keys, Now: clk.Now,
 			IdleTimeout: 30 * time.Minute, MaxSession: 12 * time.Hour},
-		orgs: &org.Service{DB: d, Audit: log, Now: clk.now}}
+		orgs: &org.Service{DB: d, Audit: log, Now: clk.Now}}
 	if e.root, err = e.orgs.CreateRoot(ctx, "测试市", "Test City"); err != nil {
 		t.Fatalf("create root: %v", err)
 	}
@@ -151,7 +133,7 @@ func (e *env) login(username string) string {
 		}
 		e.secrets[id] = enr.Secret
 	} else {
-		e.clk.advance(30 * time.Second)
+		e.clk.Advance(30 * time.Second)
 	}
 	full, err := e.svc.VerifySecondFactor(e.ctx, res.Token, e.code(id), res.NeedsEnrol)
 	if err != nil {
@@ -163,7 +145,7 @@ func (e *env) login(username string) string {
 // code is the current TOTP code of a user enrolled by login.
 func (e *env) code(id int64) string {
 	e.t.Helper()
-	c, err := totp.GenerateCode(e.secrets[id], e.clk.now())
+	c, err := totp.GenerateCode(e.secrets[id], e.clk.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

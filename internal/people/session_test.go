@@ -29,9 +29,9 @@ func TestIdleTimeout(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("researcher1", e.distA.ID, access.Researcher)
 	active, idle := e.login("researcher1"), e.login("researcher1")
-	e.clk.advance(29 * time.Minute)
+	e.clk.Advance(29 * time.Minute)
 	e.valid(active, id, "29 minutes idle")
-	e.clk.advance(2 * time.Minute)
+	e.clk.Advance(2 * time.Minute)
 	e.expired(idle, "31 minutes idle")
 	e.valid(active, id, "2 minutes after activity")
 	e.expired(idle, "idle session must stay expired")
@@ -41,24 +41,24 @@ func TestActivityRefreshesIdleClock(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("researcher1", e.distA.ID, access.Researcher)
 	tok := e.login("researcher1")
-	e.clk.advance(20 * time.Minute)
+	e.clk.Advance(20 * time.Minute)
 	e.valid(tok, id, "after 20 minutes")
-	e.clk.advance(20 * time.Minute)
+	e.clk.Advance(20 * time.Minute)
 	e.valid(tok, id, "40 minutes after sign-in, 20 after activity")
-	e.clk.advance(31 * time.Minute)
+	e.clk.Advance(31 * time.Minute)
 	e.expired(tok, "31 minutes after the last activity")
 }
 
 func TestAbsoluteTimeout(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("researcher1", e.distA.ID, access.Researcher)
-	start := e.clk.now()
+	start := e.clk.Now()
 	tok := e.login("researcher1")
-	for e.clk.now().Sub(start) < 12*time.Hour-20*time.Minute {
-		e.clk.advance(20 * time.Minute)
-		e.valid(tok, id, "active at "+e.clk.now().Sub(start).String())
+	for e.clk.Now().Sub(start) < 12*time.Hour-20*time.Minute {
+		e.clk.Advance(20 * time.Minute)
+		e.valid(tok, id, "active at "+e.clk.Now().Sub(start).String())
 	}
-	e.clk.advance(20 * time.Minute) // exactly 12h after sign-in
+	e.clk.Advance(20 * time.Minute) // exactly 12h after sign-in
 	e.expired(tok, "12 hours after sign-in though active")
 }
 

@@ -118,11 +118,11 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("researcher1", e.distA.ID, access.Researcher)
 	for i := 1; i <= 5; i++ {
-		e.clk.advance(time.Second)
+		e.clk.Advance(time.Second)
 		_, err := e.svc.SignIn(e.ctx, "researcher1", "Wrong-Horse-42x")
 		wantErr(t, err, apperr.EUnauthorized, "signin.bad_credentials")
 	}
-	lockedAt := e.clk.now()
+	lockedAt := e.clk.Now()
 	rows := e.auditRows("user.signin")
 	if last := rows[len(rows)-1]; last != (auditRow{id, audit.Failure, "bad_password_locked"}) {
 		t.Fatalf("fifth failure audited as %+v", last)
@@ -138,11 +138,11 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 			t.Fatalf("locked attempt audited as %+v", last)
 		}
 	}
-	e.clk.advance(lockedAt.Add(15*time.Minute).Sub(e.clk.now()) - time.Second) // 1s before the lock ends
+	e.clk.Advance(lockedAt.Add(15*time.Minute).Sub(e.clk.Now()) - time.Second) // 1s before the lock ends
 	if _, err := e.svc.SignIn(e.ctx, "researcher1", testPassword); apperr.CodeOf(err) != apperr.ETooMany {
 		t.Fatalf("one second before the lock ends: %v, want signin.locked", err)
 	}
-	e.clk.advance(time.Second)
+	e.clk.Advance(time.Second)
 	res, err := e.svc.SignIn(e.ctx, "researcher1", testPassword)
 	if err != nil || res.Stage != people.StageFull {
 		t.Fatalf("after 15 minutes: %v", err)

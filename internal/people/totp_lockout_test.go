@@ -20,15 +20,15 @@ func TestTOTPFailuresSurviveANewSignIn(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("counsellor1", e.schoolA.ID, access.SchoolCounsellor)
 	e.login("counsellor1")
-	e.clk.advance(time.Minute)
+	e.clk.Advance(time.Minute)
 
 	first := firstStage(t, e, "counsellor1")
 	for i := 0; i < 4; i++ {
-		_, err := e.svc.VerifySecondFactor(e.ctx, first, otherCode(t, e.secrets[id], e.clk.now()), false)
+		_, err := e.svc.VerifySecondFactor(e.ctx, first, otherCode(t, e.secrets[id], e.clk.Now()), false)
 		wantErr(t, err, apperr.EUnauthorized, "totp.bad_code")
 	}
 	second := firstStage(t, e, "counsellor1")
-	_, err := e.svc.VerifySecondFactor(e.ctx, second, otherCode(t, e.secrets[id], e.clk.now()), false)
+	_, err := e.svc.VerifySecondFactor(e.ctx, second, otherCode(t, e.secrets[id], e.clk.Now()), false)
 	wantErr(t, err, apperr.EUnauthorized, "totp.bad_code")
 
 	var fails int
@@ -46,18 +46,18 @@ func TestTOTPRefusedWhileLocked(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("counsellor1", e.schoolA.ID, access.SchoolCounsellor)
 	e.login("counsellor1")
-	e.clk.advance(time.Minute)
+	e.clk.Advance(time.Minute)
 
 	a := firstStage(t, e, "counsellor1")
 	b := firstStage(t, e, "counsellor1")
 	for i := 0; i < 5; i++ {
-		_, err := e.svc.VerifySecondFactor(e.ctx, a, otherCode(t, e.secrets[id], e.clk.now()), false)
+		_, err := e.svc.VerifySecondFactor(e.ctx, a, otherCode(t, e.secrets[id], e.clk.Now()), false)
 		wantErr(t, err, apperr.EUnauthorized, "totp.bad_code")
 	}
 	_, err := e.svc.SignIn(e.ctx, "counsellor1", testPassword)
 	wantErr(t, err, apperr.ETooMany, "signin.locked")
 
-	e.clk.advance(30 * time.Second)
+	e.clk.Advance(30 * time.Second)
 	full, err := e.svc.VerifySecondFactor(e.ctx, b, e.code(id), false)
 	if err == nil {
 		t.Fatalf("locked account completed the second factor on another first-stage session (full token issued: %v)", full != "")

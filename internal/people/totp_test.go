@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/people"
-	"github.com/pquerna/otp/totp"
 )
 
 // firstStage signs a school counsellor in with the password only.
@@ -85,10 +86,10 @@ func TestTOTPEnrolment(t *testing.T) {
 		t.Fatalf("second BeginEnrolment: %v, secret changed=%v", err, err == nil && again.Secret != enr.Secret)
 	}
 
-	_, err = e.svc.VerifySecondFactor(e.ctx, first, otherCode(t, enr.Secret, e.clk.now()), true)
+	_, err = e.svc.VerifySecondFactor(e.ctx, first, otherCode(t, enr.Secret, e.clk.Now()), true)
 	wantErr(t, err, apperr.EUnauthorized, "totp.bad_code")
 
-	full, err := e.svc.VerifySecondFactor(e.ctx, first, genCode(t, enr.Secret, e.clk.now()), true)
+	full, err := e.svc.VerifySecondFactor(e.ctx, first, genCode(t, enr.Secret, e.clk.Now()), true)
 	if err != nil {
 		t.Fatalf("VerifySecondFactor with the right code: %v", err)
 	}
@@ -96,7 +97,7 @@ func TestTOTPEnrolment(t *testing.T) {
 		t.Fatalf("full token %q must be new (first-stage token %q)", full, first)
 	}
 	e.expired(first, "first-stage token after the second factor")
-	if _, err := e.svc.VerifySecondFactor(e.ctx, first, genCode(t, enr.Secret, e.clk.now()), false); apperr.CodeOf(err) != apperr.EUnauthorized {
+	if _, err := e.svc.VerifySecondFactor(e.ctx, first, genCode(t, enr.Secret, e.clk.Now()), false); apperr.CodeOf(err) != apperr.EUnauthorized {
 		t.Fatalf("second factor on the spent first-stage token: %v", err)
 	}
 	got := e.valid(full, id, "full token")
@@ -119,7 +120,7 @@ func TestTOTPBadCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := e.clk.now()
+	now := e.clk.Now()
 	cases := map[string]string{ // at most four: the fifth failure would lock
 		"empty":          "",
 		"wrong":          otherCode(t, enr.Secret, now),
@@ -165,7 +166,7 @@ func TestTOTPSecretIsSealed(t *testing.T) {
 		}
 	}
 	check("pending")
-	if _, err := e.svc.VerifySecondFactor(e.ctx, first, genCode(t, enr.Secret, e.clk.now()), true); err != nil {
+	if _, err := e.svc.VerifySecondFactor(e.ctx, first, genCode(t, enr.Secret, e.clk.Now()), true); err != nil {
 		t.Fatal(err)
 	}
 	check("enrolled")
@@ -177,7 +178,7 @@ func TestTOTPReplayRefused(t *testing.T) {
 	e.login("counsellor1") // enrols at the current step
 	used := e.code(id)
 
-	e.clk.advance(10 * time.Second) // same 30-second step
+	e.clk.Advance(10 * time.Second) // same 30-second step
 	res, err := e.svc.SignIn(e.ctx, "counsellor1", testPassword)
 	if err != nil || !res.NeedsTOTP || res.NeedsEnrol || res.Stage != people.StagePassword {
 		t.Fatalf("second sign-in: %v %+v", err, res)
@@ -185,7 +186,7 @@ func TestTOTPReplayRefused(t *testing.T) {
 	_, err = e.svc.VerifySecondFactor(e.ctx, res.Token, used, false)
 	wantErr(t, err, apperr.EUnauthorized, "totp.bad_code")
 
-	e.clk.advance(30 * time.Second) // next step: the used code is still inside the ±1 window
+	e.clk.Advance(30 * time.Second) // next step: the used code is still inside the ±1 window
 	_, err = e.svc.VerifySecondFactor(e.ctx, res.Token, used, false)
 	wantErr(t, err, apperr.EUnauthorized, "totp.bad_code")
 
@@ -209,10 +210,10 @@ func TestTOTPFailuresLock(t *testing.T) {
 	e := newEnv(t)
 	id := e.user("counsellor1", e.schoolA.ID, access.SchoolCounsellor)
 	e.login("counsellor1")
-	e.clk.advance(time.Minute)
+	e.clk.Advance(time.Minute)
 	first := firstStage(t, e, "counsellor1")
 	for i := 0; i < 5; i++ {
-		_, err := e.svc.VerifySecondFactor(e.ctx, first, otherCode(t, e.secrets[id], e.clk.now()), false)
+		_, err := e.svc.VerifySecondFactor(e.ctx, first, otherCode(t, e.secrets[id], e.clk.Now()), false)
 		wantErr(t, err, apperr.EUnauthorized, "totp.bad_code")
 	}
 	if _, err := e.svc.VerifySecondFactor(e.ctx, first, e.code(id), false); apperr.CodeOf(err) != apperr.EUnauthorized {

@@ -3,7 +3,6 @@ package screening_test
 import (
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,31 +30,13 @@ const (
 	age15 = "2009-09-01"
 )
 
-// clock is a controllable clock shared by the services of a test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // env is a migrated database with a city; districts X and Y; schools A and
 // A2 in X, school B in Y; and the screening service on a controllable clock.
 type env struct {
 	t                        *testing.T
 	ctx                      context.Context
 	d                        *db.DB
-	clk                      *clock
+	clk                      *testutil.Clock
 	svc                      *screening.Service
 	stu                      *student.Service
 	org                      *org.Service
@@ -70,7 +51,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	d := testutil.DB(t)
-	clk := &clock{t: today}
+	clk := testutil.NewClock(today)
 	log, err := audit.New("sha256", clk.Now)
 	if err != nil {
 		t.Fatal(err)
