@@ -103,6 +103,8 @@ func (tr *tree) insert(t *testing.T, d *db.DB) {
 var homes = map[string]string{
 	access.SchoolCounsellor:  "schoolA1",
 	access.HeadTeacher:       "schoolA1",
+	access.SchoolLeader:      "schoolA1",
+	access.CommunityWorker:   "districtA",
 	access.Coordinator:       "districtA",
 	access.HotlineCounsellor: "hotline",
 	access.HotlineSupervisor: "hotline",

@@ -31,6 +31,13 @@ const (
 	ReportRead       Permission = "report.read"       // dashboards and briefings
 	InstrumentManage Permission = "instrument.manage" // import instrument definitions
 
+	AlertHandle   Permission = "alert.handle"   // see, acknowledge and decide alerts of students in scope
+	RuleManage    Permission = "rule.manage"    // write warning rules for one's unit (never weaken a parent's)
+	ConcernReport Permission = "concern.report" // report an observed concern about a student (重点摸排)
+	CaseManage    Permission = "case.manage"    // cases, support plans, follow-ups, counselling notes
+	CaseSignoff   Permission = "case.signoff"   // sign off the closing of a case
+	ReviewManage  Permission = "review.manage"  // hold risk reviews (研判) and case reviews (复盘)
+
 	TokenOwn Permission = "token.own" // manage one's own API tokens
 )
 
@@ -50,6 +57,8 @@ const (
 	Coordinator       = "coordinator"        // city or district centre staff
 	SchoolCounsellor  = "school_counsellor"  // school psychology teacher
 	HeadTeacher       = "head_teacher"       // 班主任
+	SchoolLeader      = "school_leader"      // 分管校领导: the school's step of the escalation chain
+	CommunityWorker   = "community_worker"   // 社区儿童主任: reports concerns
 	HotlineCounsellor = "hotline_counsellor" // 热线咨询员
 	HotlineSupervisor = "hotline_supervisor" // 督导
 	HospitalLiaison   = "hospital_liaison"
@@ -63,15 +72,21 @@ const (
 // Roles is the table of every role's powers.
 var Roles = map[string]Role{
 	Coordinator: {Name: Coordinator, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, UserRead, RecordRead, RecordWrite, RecordAttention, ReportRead, InstrumentManage, TokenOwn}},
+		OrgRead, UserRead, RecordRead, RecordWrite, RecordAttention, ReportRead, InstrumentManage, TokenOwn,
+		AlertHandle, RuleManage, ConcernReport, CaseManage, CaseSignoff, ReviewManage}},
 	SchoolCounsellor: {Name: SchoolCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn}},
+		OrgRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn,
+		AlertHandle, ConcernReport, CaseManage, ReviewManage}},
+	SchoolLeader: {Name: SchoolLeader, Identified: true, SecondFactor: true, Permissions: []Permission{
+		OrgRead, RecordAttention, ReportRead, TokenOwn, AlertHandle, ConcernReport, CaseSignoff, ReviewManage}},
 	HeadTeacher: {Name: HeadTeacher, SecondFactor: true, Permissions: []Permission{
-		OrgRead, RecordAttention, TokenOwn}},
+		OrgRead, RecordAttention, TokenOwn, ConcernReport}},
+	CommunityWorker: {Name: CommunityWorker, SecondFactor: true, Permissions: []Permission{
+		OrgRead, TokenOwn, ConcernReport}},
 	HotlineCounsellor: {Name: HotlineCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, HotlineContact, TokenOwn}},
 	HotlineSupervisor: {Name: HotlineSupervisor, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn}},
+		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn, AlertHandle, CaseSignoff}},
 	HospitalLiaison: {Name: HospitalLiaison, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, ReferralHospital, TokenOwn}},
 	PoliceLiaison: {Name: PoliceLiaison, Identified: true, SecondFactor: true, Permissions: []Permission{

@@ -14,12 +14,15 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/jobs"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/screening/instrument"
 	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/student"
+	"github.com/careloop/careloop/internal/warning"
 )
 
 // env is everything a command needs once configuration is read: the
@@ -34,6 +37,9 @@ type env struct {
 	people  *people.Service
 	student *student.Service
 	screen  *screening.Service
+	jobs    *jobs.Queue
+	notify  *notify.Service
+	warn    *warning.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -78,6 +84,10 @@ func open(ctx context.Context, cfg *config.Config, stderr io.Writer) (*env, erro
 		e.db.Close()
 		return nil, fmt.Errorf("imported instruments: %w", err)
 	}
+	if err := e.loop(ctx); err != nil {
+		e.db.Close()
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -108,4 +118,32 @@ func loadKeys(cfg *config.Config, log *slog.Logger) (*seal.Keyring, error) {
 	log.Warn("generated a new sealed-field key file; back it up apart from the database", "path", cfg.SealKeyFile,
 		"at", time.Now().UTC().Format(time.RFC3339))
 	return k, nil
+}
+
+// loop wires the steps of the closed loop after screening: the job queue,
+// notifications and early warning (a screening raises alerts in its own
+// transaction).
+func (e *env) loop(ctx context.Context) error {
+	if err := jobs.Migrate(ctx, e.db); err != nil {
+		return err
+	}
+	hours, err := warning.ParseHours(e.cfg.SchoolHours)
+	if err != nil {
+		return err
+	}
+	if e.jobs, err = jobs.New(e.db, jobs.Options{Log: e.log}); err != nil {
+		return err
+	}
+	e.notify = &notify.Service{Jobs: e.jobs, BaseURL: e.cfg.BaseURL}
+	e.warn = &warning.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Hours: hours,
+		Instruments: func() []string {
+			var ids []string
+			for _, in := range e.screen.Instruments() {
+				ids = append(ids, in.ID)
+			}
+			return ids
+		}}
+	e.screen.OnScreened = e.warn.OnScreened
+	jobs.Handle(e.jobs, &warning.DeadlineWorker{S: e.warn})
+	return nil
 }

@@ -19,11 +19,17 @@ func install(ctx context.Context, e *env, stdout io.Writer) error {
 	err := e.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
 		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&users)
 	})
-	if err != nil || users > 0 {
+	if err != nil {
 		return err
 	}
+	if users > 0 {
+		return e.defaultRules(ctx)
+	}
 	if e.cfg.Demo {
-		return loadDemo(ctx, e, stdout)
+		if err := loadDemo(ctx, e, stdout); err != nil {
+			return err
+		}
+		return e.defaultRules(ctx)
 	}
 	root, err := e.org.CreateRoot(ctx, "本市", "The city")
 	if err != nil {
@@ -31,6 +37,9 @@ func install(ctx context.Context, e *env, stdout io.Writer) error {
 	}
 	_, pw, err := e.people.Bootstrap(ctx, people.NewUser{Username: "admin", DisplayName: "系统管理员 Administrator"}, "", root.ID, access.SysAdmin)
 	if err != nil {
+		return err
+	}
+	if err := e.defaultRules(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, `
@@ -45,4 +54,17 @@ careloop: a fresh installation.
 
 `, pw, access.SecurityAdmin, root.ID, access.Auditor, root.ID)
 	return nil
+}
+
+// defaultRules gives the top unit the warning rules careloop ships that it
+// does not have yet.
+func (e *env) defaultRules(ctx context.Context) error {
+	var root int64
+	err := e.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		return tx.QueryRow(ctx, `SELECT id FROM org_units WHERE parent_id IS NULL ORDER BY id LIMIT 1`).Scan(&root)
+	})
+	if err != nil {
+		return err
+	}
+	return e.warn.InstallDefaults(ctx, root)
 }

@@ -34,6 +34,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := install(ctx, e, stdout); err != nil {
 		return err
 	}
+	if err := e.jobs.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.jobs.Stop(sctx)
+	}()
 	handler, err := e.handler()
 	if err != nil {
 		return err
@@ -71,7 +79,7 @@ func (e *env) handler() (http.Handler, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpx.NewMetrics(reg)
 
-	w := &web.Server{Org: e.org, People: e.people, Student: e.student, Screening: e.screen, Audit: e.audit, DB: e.db, Log: e.log,
+	w := &web.Server{Org: e.org, People: e.people, Student: e.student, Screening: e.screen, Warning: e.warn, Audit: e.audit, DB: e.db, Log: e.log,
 		SecureCookies: e.cfg.SecureCookies, Demo: e.cfg.Demo}
 	pages, err := w.Handler()
 	if err != nil {

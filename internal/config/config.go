@@ -29,6 +29,11 @@ type Config struct {
 	IdleTimeout   time.Duration // session idle timeout
 	MaxSession    time.Duration // absolute session lifetime
 	LogLevel      string        // debug, info, warn, error
+
+	SchoolHours string // when school counsellors own new alerts, e.g. "mon-fri 07:30-17:30" (China Standard Time)
+	BaseURL     string // the address staff open, for links in e-mail and SMS
+	SMTPURL     string // smtp://user:pass@host:port?from=... for e-mail notifications; empty: none
+	SMSURL      string // the SMS gateway's HTTPS endpoint; empty: none
 }
 
 // envName maps a flag name to its environment variable: database-url -> CARELOOP_DATABASE_URL.
@@ -74,6 +79,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	dur(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "session idle timeout")
 	dur(&c.MaxSession, "max-session", 12*time.Hour, "absolute session lifetime")
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	str(&c.SchoolHours, "school-hours", "mon-fri 07:30-17:30", "school hours (China Standard Time): a school counsellor owns new alerts in them, whoever is on duty outside them")
+	str(&c.BaseURL, "base-url", "http://localhost:8080", "the address staff open, for links in e-mail and SMS")
+	str(&c.SMTPURL, "smtp-url", "", "SMTP server for e-mail notifications: smtp://user:password@host:587?from=careloop@example.org")
+	str(&c.SMSURL, "sms-url", "", "SMS gateway endpoint (HTTPS) for SMS notifications")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}

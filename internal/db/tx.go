@@ -241,3 +241,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 func Contains(s string) string {
 	return "%" + likeEscaper.Replace(s) + "%"
 }
+
+// SQL returns the underlying transaction, for a library that must write in
+// it (the job queue schedules timers in the caller's transaction).
+func (t *Tx) SQL() *sql.Tx { return t.tx }

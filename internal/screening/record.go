@@ -23,6 +23,7 @@ type responseRow struct {
 	tier      instrument.Tier
 	subscales string
 	critical  bool
+	critItems []string // "instrument.item"
 	flags     []string
 	elapsed   time.Duration
 }
@@ -50,6 +51,9 @@ func (s *Service) score(st *Sitting, c *Campaign, all Answers, elapsed time.Dura
 			return nil, err
 		}
 		r := responseRow{inst: inst, total: res.Total, subscales: subscales(res.Subscales), critical: len(res.Critical) > 0, elapsed: elapsed}
+		for _, h := range res.Critical {
+			r.critItems = append(r.critItems, inst.ID+"."+h.Item)
+		}
 		if items > 0 {
 			r.elapsed = elapsed * time.Duration(len(inst.Items)) / time.Duration(items)
 		}
@@ -84,7 +88,7 @@ func (s *Service) score(st *Sitting, c *Campaign, all Answers, elapsed time.Dura
 }
 
 // write records scored responses and everything that follows from them.
-func (s *Service) write(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaign, key string, rows []responseRow, out *Outcome) error {
+func (s *Service) write(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaign, key string, rows []responseRow, out *Outcome, prev map[string]int) error {
 	now := db.Micro(s.now())
 	for _, r := range rows {
 		if _, err := tx.Exec(ctx, `INSERT INTO responses (campaign_id, student_id, instrument_id, instrument_version, answers, total,
@@ -104,7 +108,7 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaign
 	out.Critical = out.Critical || earlier > 0
 	if out.Critical {
 		out.Tier = instrument.Red
-		if err := s.markCritical(ctx, tx, c, st.StudentID, now, "submission"); err != nil {
+		if _, err := s.markCritical(ctx, tx, c, st.StudentID, now, "submission"); err != nil {
 			return err
 		}
 	}
@@ -127,8 +131,25 @@ func (s *Service) write(ctx context.Context, tx *db.Tx, st *Sitting, c *Campaign
 		st.StudentID, c.ID, detail+" critical="+strconv.FormatBool(out.Critical), now); err != nil {
 		return err
 	}
-	return s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.submit", ObjectType: "student",
-		ObjectID: itoa(st.StudentID), Outcome: audit.Success, Detail: detail})
+	if err := s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.submit", ObjectType: "student",
+		ObjectID: itoa(st.StudentID), Outcome: audit.Success, Detail: detail}); err != nil {
+		return err
+	}
+	if s.OnScreened == nil {
+		return nil
+	}
+	e := Screened{StudentID: st.StudentID, CampaignID: c.ID, Source: "submission", At: db.FromMicro(now), Tier: out.Tier,
+		Scores: map[string]int{}, Bands: map[string]string{}, Previous: prev}
+	for _, r := range rows {
+		e.Scores[r.inst.ID] = r.total
+		e.Bands[r.inst.ID] = r.band
+		e.Critical = append(e.Critical, r.critItems...)
+		e.Flags = append(e.Flags, r.flags...)
+	}
+	if earlier > 0 && len(e.Critical) == 0 {
+		e.Critical = append(e.Critical, "draft") // given in a draft, changed before submitting
+	}
+	return s.publish(ctx, tx, e)
 }
 
 func subscales(m map[string]int) string {

@@ -25,6 +25,9 @@ type Service struct {
 	Seal    seal.Sealer
 	Catalog *instrument.Catalog // the instruments careloop ships
 	Now     func() time.Time
+	// OnScreened, when set, runs in the transaction of every submission and
+	// of every draft that first gives a critical answer (early warning).
+	OnScreened ScreenedHandler
 
 	mu        sync.RWMutex
 	imported  map[string]*instrument.Instrument // imported definitions, by id

@@ -80,12 +80,21 @@ func (s *Service) SaveDraft(ctx context.Context, token string, a Answers) error 
 			st.CampaignID, st.StudentID, sealed, now); err != nil {
 			return err
 		}
+		var crit []string
 		for _, inst := range st.Battery {
-			if hits := instrument.CriticalHits(inst, all[inst.ID]); len(hits) > 0 {
-				return s.markCritical(ctx, tx, c, st.StudentID, now, "draft")
+			for _, h := range instrument.CriticalHits(inst, all[inst.ID]) {
+				crit = append(crit, inst.ID+"."+h.Item)
 			}
 		}
-		return nil
+		if len(crit) == 0 {
+			return nil
+		}
+		first, err := s.markCritical(ctx, tx, c, st.StudentID, now, "draft")
+		if err != nil || !first {
+			return err
+		}
+		return s.publish(ctx, tx, Screened{StudentID: st.StudentID, CampaignID: c.ID, Source: "draft", At: db.FromMicro(now),
+			Tier: instrument.Red, Critical: crit})
 	})
 }
 
@@ -120,26 +129,27 @@ func prune(battery []*instrument.Instrument, all Answers) Answers {
 
 // markCritical marks a student for immediate attention (once per campaign):
 // the tier becomes red with the critical flag, and a durable event is
-// written for the early-warning step, in the caller's transaction.
-func (s *Service) markCritical(ctx context.Context, tx *db.Tx, c *Campaign, studentID, now int64, source string) error {
+// written for the early-warning step, in the caller's transaction. It
+// reports whether this was the first mark for the campaign.
+func (s *Service) markCritical(ctx context.Context, tx *db.Tx, c *Campaign, studentID, now int64, source string) (bool, error) {
 	var already int
 	err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE kind = 'screening.critical' AND student_id = ? AND ref_id = ?`,
 		studentID, c.ID).Scan(&already)
 	if err != nil || already > 0 {
-		return err
+		return false, err
 	}
 	if err := upsertTier(ctx, tx, studentID, instrument.Red, true, c.ID, now); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO outbox (kind, student_id, ref_id, payload, created_at) VALUES ('screening.critical', ?, ?, ?, ?)`,
 		studentID, c.ID, "source="+source, now); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO student_events (student_id, at, kind, org_unit_id, detail) VALUES (?, ?, 'screening_critical', ?, ?)`,
 		studentID, now, c.OrgUnitID, "campaign="+itoa(c.ID)); err != nil {
-		return err
+		return false, err
 	}
-	return s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.critical", ObjectType: "student",
+	return true, s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.critical", ObjectType: "student",
 		ObjectID: itoa(studentID), Outcome: audit.Success, Detail: "campaign=" + itoa(c.ID) + " source=" + source})
 }
 
@@ -165,12 +175,16 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 	// the writes below wait their turn.
 	var st *Sitting
 	var c *Campaign
+	var prev map[string]int
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var err error
 		st, c, err = s.sitting(ctx, tx, token)
 		if err == nil {
 			err = tx.QueryRow(ctx, `SELECT attempt FROM campaign_students WHERE campaign_id = ? AND student_id = ?`,
 				c.ID, st.StudentID).Scan(&st.Attempt)
+		}
+		if err == nil && s.OnScreened != nil {
+			prev, err = previousTotals(ctx, tx, st.StudentID, c.ID)
 		}
 		return err
 	})
@@ -211,7 +225,7 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 		if st.Completed || attempt != st.Attempt {
 			return apperr.New(apperr.EConflict, "respondent.already_submitted") // changed since read; the page retries
 		}
-		return s.write(ctx, tx, st, c, key, rows, out)
+		return s.write(ctx, tx, st, c, key, rows, out, prev)
 	})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/careloop/careloop/internal/people"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/student"
+	"github.com/careloop/careloop/internal/warning"
 )
 
 // Server holds the services the pages use.
@@ -24,6 +25,7 @@ type Server struct {
 	People        *people.Service
 	Student       *student.Service
 	Screening     *screening.Service
+	Warning       *warning.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger
