@@ -78,7 +78,7 @@ var Roles = map[string]Role{
 		OrgRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn,
 		AlertHandle, ConcernReport, CaseManage, ReviewManage}},
 	SchoolLeader: {Name: SchoolLeader, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, RecordAttention, ReportRead, TokenOwn, AlertHandle, ConcernReport, CaseSignoff, ReviewManage}},
+		OrgRead, RecordAttention, ReportRead, TokenOwn, AlertHandle, RuleManage, ConcernReport, CaseSignoff, ReviewManage}},
 	HeadTeacher: {Name: HeadTeacher, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordAttention, TokenOwn, ConcernReport}},
 	CommunityWorker: {Name: CommunityWorker, SecondFactor: true, Permissions: []Permission{

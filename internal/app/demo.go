@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
 )
@@ -64,6 +66,8 @@ var demoAccounts = []struct{ username, name, role, unit string }{
 	{"xuanwu.coord", "周指导 (District coordinator)", access.Coordinator, "Xuanwu District"},
 	{"counsellor", "刘老师 (School counsellor)", access.SchoolCounsellor, "Xuanwu Experimental Primary School"},
 	{"headteacher", "孙老师 (Head teacher)", access.HeadTeacher, "Xuanwu Experimental Primary School"},
+	{"leader", "钱校长 (School leader)", access.SchoolLeader, "Xuanwu Experimental Primary School"},
+	{"community", "钟主任 (Community worker)", access.CommunityWorker, "Meiyuan Community Station"},
 	{"hotline", "吴咨询 (Hotline counsellor)", access.HotlineCounsellor, "Xuanwu Branch"},
 	{"supervisor", "郑督导 (Hotline supervisor)", access.HotlineSupervisor, "Teacher Tao Hotline Station"},
 	{"hospital", "冯医生 (Hospital liaison)", access.HospitalLiaison, "City Brain Hospital"},
@@ -110,8 +114,31 @@ func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// The warning rules and a duty roster come before the students, so
+	// that the demo's screening answers raise alerts as they would.
+	if err := e.defaultRules(ctx); err != nil {
+		return err
+	}
+	if err := demoDuty(ctx, e, ids["Teacher Tao Hotline Station"]); err != nil {
+		return err
+	}
 	if err := loadDemoStudents(ctx, e, root.ID, root.Path, stdout); err != nil {
 		return fmt.Errorf("demo students: %w", err)
 	}
 	return nil
+}
+
+// demoDuty puts the hotline supervisor on duty around the clock for a
+// year, so that alerts outside school hours have an owner in the demo.
+func demoDuty(ctx context.Context, e *env, station int64) error {
+	return e.db.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var uid int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE username = 'supervisor'`).Scan(&uid); err != nil {
+			return err
+		}
+		now := time.Now()
+		_, err := tx.Exec(ctx, `INSERT INTO duty_shifts (org_unit_id, user_id, starts_at, ends_at) VALUES (?, ?, ?, ?)`,
+			station, uid, db.Micro(now.Add(-24*time.Hour)), db.Micro(now.AddDate(1, 0, 0)))
+		return err
+	})
 }

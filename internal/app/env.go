@@ -135,6 +135,21 @@ func (e *env) loop(ctx context.Context) error {
 		return err
 	}
 	e.notify = &notify.Service{Jobs: e.jobs, BaseURL: e.cfg.BaseURL}
+	if e.cfg.SMTPURL != "" {
+		m, err := notify.NewSMTP(e.cfg.SMTPURL)
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+		e.notify.Mailer = m
+	}
+	if e.cfg.SMSURL != "" {
+		g, err := notify.NewHTTPSMS(e.cfg.SMSURL)
+		if err != nil {
+			return fmt.Errorf("--sms-url: %w", err)
+		}
+		e.notify.SMS = g
+	}
+	jobs.Handle(e.jobs, &notify.DeliverWorker{S: e.notify, DB: e.db})
 	e.warn = &warning.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Hours: hours,
 		Instruments: func() []string {
 			var ids []string

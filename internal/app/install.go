@@ -26,10 +26,7 @@ func install(ctx context.Context, e *env, stdout io.Writer) error {
 		return e.defaultRules(ctx)
 	}
 	if e.cfg.Demo {
-		if err := loadDemo(ctx, e, stdout); err != nil {
-			return err
-		}
-		return e.defaultRules(ctx)
+		return loadDemo(ctx, e, stdout)
 	}
 	root, err := e.org.CreateRoot(ctx, "本市", "The city")
 	if err != nil {

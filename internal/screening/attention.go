@@ -13,6 +13,7 @@ import (
 // sees them: a name and whether the student needs attention, nothing more
 // (no answers, scores, tiers or notes).
 type ClassMember struct {
+	ID             int64 // to report a concern about the student
 	Name           string
 	Grade          int
 	ClassName      string
@@ -30,7 +31,7 @@ func (s *Service) ClassAttention(ctx context.Context, p access.Principal) ([]Cla
 	var out []ClassMember
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		scope, args := p.Scope(access.RecordAttention, "o.path")
-		rows, err := tx.Query(ctx, `SELECT st.name, st.grade, st.class_name,
+		rows, err := tx.Query(ctx, `SELECT st.id, st.name, st.grade, st.class_name,
 			CASE WHEN t.critical = 1 OR t.tier IN ('orange', 'red') THEN 1 ELSE 0 END
 			FROM class_assignments a JOIN students st ON st.school_id = a.school_id AND st.grade = a.grade AND st.class_name = a.class_name
 			JOIN org_units o ON o.id = st.school_id LEFT JOIN student_tiers t ON t.student_id = st.id
@@ -42,7 +43,7 @@ func (s *Service) ClassAttention(ctx context.Context, p access.Principal) ([]Cla
 		for rows.Next() {
 			var c ClassMember
 			var need int
-			if err := rows.Scan(&c.Name, &c.Grade, &c.ClassName, &need); err != nil {
+			if err := rows.Scan(&c.ID, &c.Name, &c.Grade, &c.ClassName, &need); err != nil {
 				rows.Close()
 				return apperr.Internal(err)
 			}

@@ -82,8 +82,16 @@ func (s *Service) SaveRule(ctx context.Context, p access.Principal, r Rule) (*Ru
 	if len(fields) > 0 {
 		return nil, apperr.Invalid("form.invalid", fields)
 	}
-	if _, err := Compile(r.Expression); err != nil {
+	prg, err := Compile(r.Expression)
+	if err != nil {
 		return nil, err
+	}
+	// A rule that cannot run on an ordinary screening (a misspelt
+	// instrument id) would fire for everyone: refuse it now.
+	for _, src := range []string{"screening", "concern"} {
+		if _, err := evalBool(prg, s.vars(Signal{Source: src}, &subject{})); err != nil {
+			return nil, apperr.Invalid("rule.err.runtime", map[string]string{"expression": "rule.err.runtime"})
+		}
 	}
 	if r.TitleZH == "" {
 		r.TitleZH = r.TitleEN
@@ -91,7 +99,7 @@ func (s *Service) SaveRule(ctx context.Context, p access.Principal, r Rule) (*Ru
 	if r.TitleEN == "" {
 		r.TitleEN = r.TitleZH
 	}
-	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	err = s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var path string
 		if err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE id = ?`, r.OrgUnitID).Scan(&path); err != nil {
 			return notFound(err)

@@ -16,9 +16,12 @@ type navItem struct {
 var navItems = []navItem{
 	{Key: "nav.home", Href: "/", ID: "home"},
 	{Key: "nav.my_class", Href: "/my-class", Perm: access.RecordAttention, Hide: access.RecordRead, ID: "my-class"},
+	{Key: "nav.alerts", Href: "/alerts", Perm: access.AlertHandle, ID: "alerts"},
+	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
 	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.RecordRead, ID: "campaigns"},
 	{Key: "nav.instruments", Href: "/instruments", Perm: access.RecordRead, ID: "instruments"},
+	{Key: "nav.rules", Href: "/rules", Perm: access.RuleManage, ID: "rules"},
 	{Key: "nav.network", Href: "/orgs", Perm: access.OrgRead, ID: "network"},
 	{Key: "nav.users", Href: "/users", Perm: access.UserRead, ID: "users"},
 	{Key: "nav.roles", Href: "/roles", Perm: access.RoleRead, ID: "roles"},

@@ -58,6 +58,12 @@ func funcs() template.FuncMap {
 			}
 			return t.In(displayZone).Format("2006-01-02 15:04")
 		},
+		"at": func(micro int64) string {
+			if micro == 0 {
+				return "—"
+			}
+			return time.UnixMicro(micro).In(displayZone).Format("2006-01-02 15:04")
+		},
 		"roleKey": func(r string) string { return "role." + r },
 		"permKey": func(p access.Permission) string { return "perm." + string(p) },
 		"kindKey": func(k org.Kind) string { return "kind." + string(k) },

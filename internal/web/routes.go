@@ -92,6 +92,18 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("GET /campaigns/{id}/slips", access.RecordWrite, s.slips)
 	perm("GET /campaigns/{id}/export", access.RecordRead, s.exportCampaign)
 
+	perm("GET /alerts", access.AlertHandle, s.alerts)
+	perm("GET /alerts/{id}", access.AlertHandle, s.alert)
+	perm("POST /alerts/{id}/acknowledge", access.AlertHandle, s.acknowledgeAlert)
+	perm("POST /alerts/{id}/contact", access.AlertHandle, s.contactAlert)
+	perm("POST /alerts/{id}/close", access.AlertHandle, s.closeAlert)
+	perm("GET /rules", access.RuleManage, s.rules)
+	perm("POST /rules", access.RuleManage, s.saveRule)
+	perm("POST /rules/preview", access.RuleManage, s.previewRule)
+	perm("GET /rules/{id}", access.RuleManage, s.ruleHistory)
+	perm("GET /concerns/new", access.ConcernReport, s.concernForm)
+	perm("POST /concerns", access.ConcernReport, s.reportConcern)
+
 	perm("GET /instruments", access.RecordRead, s.instruments)
 	perm("GET /instruments/{id}/fhir", access.RecordRead, s.instrumentFHIR)
 	perm("POST /instruments", access.InstrumentManage, s.importInstrument)
