@@ -26,7 +26,8 @@ var (
 		"POST /s/answers": true,
 	}
 	signedInRoutes = map[string]bool{
-		"GET /{$}": true, "GET /account": true, "GET /account/password": true, "POST /account/password": true,
+		"GET /{$}": true, "GET /account": true, "GET /notifications": true, "POST /notifications/read": true, // a user's own notifications only
+		"GET /account/password": true, "POST /account/password": true,
 	}
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/i18n"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
 	"github.com/careloop/careloop/internal/screening"
@@ -45,6 +46,7 @@ type page struct {
 	Charts    bool            // load ECharts and the chart script
 	Perms     map[string]bool // permissions the caller holds anywhere, for templates
 	Here      string          // this page\'s URL, to come back to after switching language
+	Unread    int             // the caller's unread notifications
 }
 
 func funcs() template.FuncMap {
@@ -131,6 +133,9 @@ func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, status int, 
 		u := info.User
 		pg.User = &u
 		pg.Nav = navFor(info.Principal)
+		if n, err := notify.Unread(r.Context(), s.DB, u.ID); err == nil {
+			pg.Unread = n
+		}
 		pg.Perms = map[string]bool{}
 		for _, perm := range access.AllPermissions() {
 			pg.Perms[string(perm)] = info.Principal.Can(perm)

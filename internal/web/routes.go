@@ -63,6 +63,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	signedIn("GET /{$}", s.home)
 	signedIn("GET /account", s.account)
+	signedIn("GET /notifications", s.notifications)
+	signedIn("POST /notifications/read", s.readNotifications)
 	signedIn("GET /account/password", s.passwordForm)
 	signedIn("POST /account/password", s.changePassword)
 	perm("GET /account/tokens", access.TokenOwn, s.tokens)
