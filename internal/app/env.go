@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/jobs"
@@ -40,6 +41,7 @@ type env struct {
 	jobs    *jobs.Queue
 	notify  *notify.Service
 	warn    *warning.Service
+	care    *care.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -160,5 +162,7 @@ func (e *env) loop(ctx context.Context) error {
 		}}
 	e.screen.OnScreened = e.warn.OnScreened
 	jobs.Handle(e.jobs, &warning.DeadlineWorker{S: e.warn})
+	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}
+	jobs.Handle(e.jobs, &care.FollowUpWorker{S: e.care})
 	return nil
 }

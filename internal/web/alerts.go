@@ -59,7 +59,7 @@ func (s *Server) showAlert(w http.ResponseWriter, r *http.Request, status int, p
 		return
 	}
 	pg.Title, pg.Active = "alert.detail", "alerts"
-	pg.Data = alertView{AlertDetail: d, Decisions: warning.Decisions, Now: time.Now(), CanCase: false}
+	pg.Data = alertView{AlertDetail: d, Decisions: warning.Decisions, Now: time.Now(), CanCase: s.Care != nil}
 	s.render(w, r, status, "alert", pg)
 }
 

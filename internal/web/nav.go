@@ -16,7 +16,11 @@ type navItem struct {
 var navItems = []navItem{
 	{Key: "nav.home", Href: "/", ID: "home"},
 	{Key: "nav.my_class", Href: "/my-class", Perm: access.RecordAttention, Hide: access.RecordRead, ID: "my-class"},
+	{Key: "nav.work", Href: "/work", Perm: access.AlertHandle, ID: "work"},
 	{Key: "nav.alerts", Href: "/alerts", Perm: access.AlertHandle, ID: "alerts"},
+	{Key: "nav.counselling", Href: "/counselling", Perm: access.CaseManage, ID: "counselling"},
+	{Key: "nav.reviews", Href: "/reviews", Perm: access.ReviewManage, ID: "reviews"},
+	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
 	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
 	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.RecordRead, ID: "campaigns"},

@@ -36,7 +36,7 @@ func (s *Server) showRules(w http.ResponseWriter, r *http.Request, status int, p
 	}
 	v, _ := pg.Data.(rulesView)
 	v.Rules, v.Variables = list, warning.Variables
-	if v.Units, err = s.manageUnits(r, p); err != nil {
+	if v.Units, err = s.unitsWith(r, p, access.RuleManage); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -51,13 +51,16 @@ func (s *Server) showRules(w http.ResponseWriter, r *http.Request, status int, p
 	s.render(w, r, status, "rules", pg)
 }
 
-// manageUnits are the units at the top of the caller's rule.manage scope.
-func (s *Server) manageUnits(r *http.Request, p access.Principal) ([]org.Unit, error) {
+// unitsWith are the units where the caller holds perm (the tops of its
+// scope for perm), for a page's unit picker.
+func (s *Server) unitsWith(r *http.Request, p access.Principal, perm access.Permission) ([]org.Unit, error) {
 	var out []org.Unit
+	seen := map[int64]bool{}
 	for _, m := range p.Memberships {
-		if !access.Has(m.Role, access.RuleManage) {
+		if !access.Has(m.Role, perm) || seen[m.OrgID] {
 			continue
 		}
+		seen[m.OrgID] = true
 		u, err := s.Org.FindUnitByID(r.Context(), p, m.OrgID)
 		if err != nil {
 			return nil, err

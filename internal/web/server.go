@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/org"
@@ -26,6 +27,7 @@ type Server struct {
 	Student       *student.Service
 	Screening     *screening.Service
 	Warning       *warning.Service
+	Care          *care.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger
