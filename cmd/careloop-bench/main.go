@@ -31,6 +31,9 @@ type options struct {
 	databaseURL, cpuProfile, blockProfile        string
 	mutexProfile                                 string
 	json                                         bool
+
+	worklist               bool
+	students, items, calls int
 }
 
 func main() {
@@ -45,7 +48,30 @@ func main() {
 	flag.StringVar(&o.blockProfile, "blockprofile", "", "write a blocking profile of the measured careloop phase")
 	flag.StringVar(&o.mutexProfile, "mutexprofile", "", "write a mutex contention profile of the measured careloop phase")
 	flag.BoolVar(&o.json, "json", false, "print the report as JSON")
+	flag.BoolVar(&o.worklist, "worklist", false, "measure the work list instead (issue 4): generated students and open items, then timed work-list pages")
+	flag.IntVar(&o.students, "students", 1000000, "--worklist: students to generate")
+	flag.IntVar(&o.items, "items", 100000, "--worklist: open items to generate")
+	flag.IntVar(&o.calls, "calls", 1000, "--worklist: timed calls of each kind")
 	flag.Parse()
+	if o.worklist {
+		if o.students < 1000 || o.items < 100 || o.items > o.students/2 || o.calls < 1 {
+			fmt.Fprintln(os.Stderr, "careloop-bench: --students at least 1000, --items from 100 to half the students, --calls positive")
+			os.Exit(2)
+		}
+		r, err := runWorklist(context.Background(), o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "careloop-bench:", err)
+			os.Exit(1)
+		}
+		if o.json {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(r)
+		} else {
+			r.print(o)
+		}
+		return
+	}
 	if o.submissions < 1 || o.clients < 1 || o.warmup < 0 || o.perConn < 1 || o.perConn > 10 || o.batch < 1 || o.batch > 1000 {
 		fmt.Fprintln(os.Stderr, "careloop-bench: --submissions, --clients and --batch must be positive, --per-connection 1-10, --batch 1-1000")
 		os.Exit(2)

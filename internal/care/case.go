@@ -85,7 +85,7 @@ func scanCase(sc interface{ Scan(...any) error }) (*Case, error) {
 // over the student's current school, or the caller's own cases.
 func caseVisible(p access.Principal) (string, []any) {
 	cond, args := p.Scope(access.CaseManage, "o.path")
-	if p.UserID == 0 {
+	if !p.Can(access.CaseManage) { // a token without case.manage sees no case, not even its owner's
 		return cond, args
 	}
 	return "(" + cond + " OR c.owner_user_id = ?)", append(args, p.UserID)
@@ -196,7 +196,11 @@ func (s *Service) OpenCase(ctx context.Context, p access.Principal, studentID, f
 				return err
 			}
 			id = c.ID
-			err = s.logCase(ctx, tx, p, m, c, "opened", "alert="+itoa(fromAlertID), "opened", "case.open")
+			detail := ""
+			if fromAlertID != 0 {
+				detail = "alert=" + itoa(fromAlertID)
+			}
+			err = s.logCase(ctx, tx, p, m, c, "opened", detail, "opened", "case.open")
 		}
 		if err != nil || fromAlertID == 0 {
 			return err

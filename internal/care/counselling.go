@@ -166,24 +166,17 @@ func (s *Service) Calendar(ctx context.Context, p access.Principal, counsellorID
 	}
 	var out []Appointment
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT a.id, a.counsellor_id, a.student_id, a.org_unit_id, a.requested_by, a.starts_at, a.minutes,
+		return eachRow(ctx, tx, `SELECT a.id, a.counsellor_id, a.student_id, a.org_unit_id, a.requested_by, a.starts_at, a.minutes,
 			a.state, a.created_at FROM appointments a JOIN org_units o ON o.id = a.org_unit_id
 			WHERE a.counsellor_id = ? AND a.starts_at < ? AND a.starts_at + CAST(a.minutes AS BIGINT) * 60000000 > ? AND `+cond+`
-			ORDER BY a.starts_at, a.id`, append([]any{counsellorID, db.Micro(to), db.Micro(from)}, args...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+			ORDER BY a.starts_at, a.id`, append([]any{counsellorID, db.Micro(to), db.Micro(from)}, args...), func(sc func(...any) error) error {
 			var a Appointment
 			var start, created int64
-			if err := rows.Scan(&a.ID, &a.CounsellorID, &a.StudentID, &a.OrgUnitID, &a.RequestedBy, &start, &a.Minutes, &a.State, &created); err != nil {
-				return apperr.Internal(err)
-			}
+			err := sc(&a.ID, &a.CounsellorID, &a.StudentID, &a.OrgUnitID, &a.RequestedBy, &start, &a.Minutes, &a.State, &created)
 			a.StartsAt, a.CreatedAt = db.FromMicro(start), db.FromMicro(created)
 			out = append(out, a)
-		}
-		return apperr.Internal(rows.Err())
+			return err
+		})
 	})
 	return out, err
 }
@@ -293,21 +286,14 @@ func (s *Service) FindSession(ctx context.Context, p access.Principal, id int64)
 			}
 			out.Notes = string(plain)
 		}
-		rows, err := tx.Query(ctx, `SELECT student_id FROM session_attendance WHERE session_id = ? ORDER BY student_id`, id)
-		if err != nil {
+		if err := eachRow(ctx, tx, `SELECT student_id FROM session_attendance WHERE session_id = ? ORDER BY student_id`, []any{id},
+			func(sc func(...any) error) error {
+				var st int64
+				err := sc(&st)
+				out.Attendees = append(out.Attendees, st)
+				return err
+			}); err != nil {
 			return err
-		}
-		for rows.Next() {
-			var st int64
-			if err := rows.Scan(&st); err != nil {
-				rows.Close()
-				return apperr.Internal(err)
-			}
-			out.Attendees = append(out.Attendees, st)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return apperr.Internal(err)
 		}
 		return s.record(ctx, tx, p, m, "counselling.read", "counselling_session", id, "")
 	})

@@ -106,7 +106,7 @@ func (s *Service) PlanFollowUp(ctx context.Context, p access.Principal, caseID i
 			return c.denied(p)
 		}
 		if c.State == CaseClosed {
-			return apperr.New(apperr.EConflict, "case.closed")
+			return apperr.New(apperr.EConflict, "case.already_closed")
 		}
 		if id, err = tx.InsertID(ctx, `INSERT INTO follow_ups (case_id, student_id, owner_id, kind, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			caseID, c.StudentID, c.OwnerID, kind, db.Micro(due), db.Micro(s.now())); err != nil {
@@ -139,6 +139,9 @@ func (s *Service) RecordFollowUp(ctx context.Context, p access.Principal, id int
 		return apperr.Invalid("form.invalid", fields)
 	}
 	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if err := tx.Serialize(ctx, "follow-up-row:"+itoa(id)); err != nil { // against its timer
+			return err
+		}
 		var caseID, doneAt int64
 		if err := tx.QueryRow(ctx, `SELECT case_id, done_at FROM follow_ups WHERE id = ?`, id).Scan(&caseID, &doneAt); err != nil {
 			return err
@@ -154,7 +157,7 @@ func (s *Service) RecordFollowUp(ctx context.Context, p access.Principal, id int
 		case doneAt != 0:
 			return apperr.New(apperr.EConflict, "follow_up.done")
 		case c.State == CaseClosed:
-			return apperr.New(apperr.EConflict, "case.closed")
+			return apperr.New(apperr.EConflict, "case.already_closed")
 		}
 		notes, err := s.Seal.Seal([]byte(r.Notes), followUpAAD(id))
 		if err != nil {
@@ -191,8 +194,8 @@ func (s *Service) RecordFollowUp(ctx context.Context, p access.Principal, id int
 // EscalateFollowUp handles one timer of a follow-up. If the follow-up is
 // not done, of the timer's generation, its case not closed and its due date
 // passed, it moves one step up the chain (warning.NextHolder): that person
-// is told, the follow-up is due again in FollowUpGrace, and the next timer
-// is scheduled, all in one transaction. The owner stays the same. The
+// is told, and the next timer is scheduled a FollowUpGrace later, all in
+// one transaction; the due date itself stays. The owner stays the same. The
 // escalation row is unique per follow-up and generation, so a timer that
 // runs twice escalates once. Before the due date it returns how long to wait.
 func (s *Service) EscalateFollowUp(ctx context.Context, a FollowUpDueArgs) (bool, time.Duration, error) {
@@ -217,23 +220,29 @@ func (s *Service) EscalateFollowUp(ctx context.Context, a FollowUpDueArgs) (bool
 			return err
 		case doneAt != 0 || seq != a.Seq || state == CaseClosed:
 			return nil
-		case db.Micro(now) < due:
-			wait = db.FromMicro(due).Sub(now)
+		case a.Seq == 0 && db.Micro(now) < due:
+			wait = db.FromMicro(due).Sub(now) // early: run again at the due date
 			return nil
 		}
 		h, ok, err := warning.NextHolder(ctx, tx, step, path)
 		if err != nil || !ok {
 			return err // at the top of the chain it stays overdue on the owner's list
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO escalations (item_type, item_id, seq, deadline, due_at, at, step, to_user_id, to_org_id)
-			VALUES ('follow_up', ?, ?, 'due', ?, ?, ?, ?, ?)`, a.FollowUpID, seq+1, due, db.Micro(now), h.Step, h.UserID, h.OrgID); err != nil {
-			if apperr.CodeOf(err) == apperr.EConflict {
-				return nil // escalated already
-			}
+		// DO NOTHING, not a caught unique violation: on PostgreSQL a failed
+		// statement aborts the whole transaction.
+		res, err := tx.Exec(ctx, `INSERT INTO escalations (item_type, item_id, seq, deadline, due_at, at, step, to_user_id, to_org_id)
+			VALUES ('follow_up', ?, ?, 'due', ?, ?, ?, ?, ?) ON CONFLICT (item_type, item_id, seq) DO NOTHING`,
+			a.FollowUpID, seq+1, due, db.Micro(now), h.Step, h.UserID, h.OrgID)
+		if err != nil {
 			return err
 		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return apperr.Internal(err) // nil when escalated already
+		}
 		next := now.Add(FollowUpGrace)
-		if _, err := tx.Exec(ctx, `UPDATE follow_ups SET step = ?, seq = ?, due_at = ? WHERE id = ?`, h.Step, seq+1, db.Micro(next), a.FollowUpID); err != nil {
+		// due_at keeps the date it was due (the work list and the metrics
+		// count from it); the next timer runs a grace period from now.
+		if _, err := tx.Exec(ctx, `UPDATE follow_ups SET step = ?, seq = ? WHERE id = ?`, h.Step, seq+1, a.FollowUpID); err != nil {
 			return err
 		}
 		if err := s.Jobs.At(ctx, tx, FollowUpDueArgs{FollowUpID: a.FollowUpID, Seq: seq + 1}, next); err != nil {

@@ -25,46 +25,54 @@ type SessionFigures struct {
 	Sessions, PersonTimes, People int
 }
 
-// Metrics are the loop's figures for a unit's subtree over [From, To).
-// Each figure is defined in docs/loop-metrics.md; in short:
-//
-//   - Alerts, AlertsByLevel: alerts raised in [From, To) whose school when
-//     raised (alerts.school_id) lies in the subtree, by their level.
-//   - SignalToAlert: raised_at − signal_at, every such alert.
-//   - AlertToAck: acknowledged_at − raised_at, alerts acknowledged (or
-//     closed, which acknowledges) before To.
-//   - AlertToContact: first_contact_at − raised_at, alerts with a first
-//     contact before To.
-//   - AlertToPlan: the first support plan version of the case the alert
-//     closed into (alerts.case_id) − raised_at, when that plan was written
-//     before To; 0 when the plan existed before the alert.
-//   - AckPastDeadline: alerts whose acknowledgement deadline passed unmet:
-//     an "ack" escalation due before To, or met (acknowledged or closed)
-//     after ack_due_at, or not met by To while ack_due_at < To.
-//   - ContactPastDeadline: the same for first contact (met by a first
-//     contact or by closing), with contact_due_at and "contact" escalations.
-//   - AlertsPastDeadline: alerts past either deadline, each counted once.
-//   - FollowUpsDue: follow-ups due in [From, To) of students whose current
-//     school lies in the subtree; FollowUpsOverdue: those of them not done
-//     by To or done after due_at.
-//   - StudentsLostToFollowUp: distinct students of the subtree with a case
-//     open at To whose last contact (a follow-up done or a session attended
-//     before To, else the case's opening) is more than 30 days before To,
-//     or whose case has a follow-up due more than 14 days before To and
-//     not done by To.
-//   - IndividualSessions, GroupSessions: sessions held in [From, To) at
-//     units of the subtree, with person-times and distinct people.
+// Metrics are the loop's figures for a unit's subtree over [From, To),
+// every event judged as it stood at To. docs/loop-metrics.md defines each
+// figure in full.
 type Metrics struct {
-	OrgUnitID                                              int64
-	From, To                                               time.Time
-	Alerts                                                 int
-	AlertsByLevel                                          map[string]int
-	SignalToAlert, AlertToAck, AlertToContact, AlertToPlan Interval
-	AlertsPastDeadline, AckPastDeadline                    int
-	ContactPastDeadline                                    int
-	FollowUpsDue, FollowUpsOverdue                         int
-	StudentsLostToFollowUp                                 int
-	IndividualSessions, GroupSessions                      SessionFigures
+	OrgUnitID int64
+	From, To  time.Time
+	// Alerts counts the alerts raised in [From, To) whose school when raised
+	// (alerts.school_id) lies in the subtree: "the period's alerts".
+	Alerts int
+	// AlertsByLevel counts the period's alerts by alerts.level.
+	AlertsByLevel map[string]int
+	// SignalToAlert is raised_at − signal_at over every alert of the period.
+	SignalToAlert Interval
+	// AlertToAck is acknowledged_at − raised_at over the alerts acknowledged
+	// (closing acknowledges) before To.
+	AlertToAck Interval
+	// AlertToContact is first_contact_at − raised_at over the alerts with a
+	// first contact before To.
+	AlertToContact Interval
+	// AlertToPlan is the first support plan's created_at (any version) of the
+	// case the alert closed into (alerts.case_id) − raised_at, over the alerts
+	// whose plan was written before To; 0 when the plan predates the alert.
+	AlertToPlan Interval
+	// AckPastDeadline counts the alerts with an "ack" escalation due before
+	// To, or whose acknowledgement (or closing, whichever came first) came
+	// after ack_due_at, or came not at all by To while ack_due_at < To.
+	AckPastDeadline int
+	// ContactPastDeadline is the same for the first contact (or closing),
+	// with contact_due_at and "contact" escalations.
+	ContactPastDeadline int
+	// AlertsPastDeadline counts the alerts past either deadline, once each.
+	AlertsPastDeadline int
+	// FollowUpsDue counts the follow-ups due in [From, To) of students whose
+	// current school lies in the subtree.
+	FollowUpsDue int
+	// FollowUpsOverdue counts those of them done after due_at or not done
+	// by To.
+	FollowUpsOverdue int
+	// StudentsLostToFollowUp counts the distinct students of the subtree
+	// with a case open at To whose last contact before To (a follow-up done,
+	// a session attended, else the case's opening) is more than
+	// LostNoContact before To, or whose case has a follow-up due more than
+	// LostOverdue before To and not done by To.
+	StudentsLostToFollowUp int
+	// IndividualSessions and GroupSessions count the sessions held in
+	// [From, To) at units of the subtree, their attendance rows
+	// (person-times, 人次) and distinct students (people).
+	IndividualSessions, GroupSessions SessionFigures
 }
 
 // The thresholds of StudentsLostToFollowUp.
@@ -112,6 +120,11 @@ func firstOf(a, b int64) int64 {
 func (s *Service) LoopMetrics(ctx context.Context, p access.Principal, orgUnitID int64, from, to time.Time) (*Metrics, error) {
 	if from.IsZero() || !to.After(from) {
 		return nil, apperr.Invalid("form.bad_date", map[string]string{"to": "form.bad_date"})
+	}
+	// A period that has not ended yet is judged as it stands now: a
+	// deadline still ahead is not past.
+	if now := s.now(); to.After(now) && now.After(from) {
+		to = now
 	}
 	m := &Metrics{OrgUnitID: orgUnitID, From: from, To: to, AlertsByLevel: map[string]int{}}
 	f, t := db.Micro(from), db.Micro(to)
@@ -200,7 +213,7 @@ func lostToFollowUp(ctx context.Context, tx *db.Tx, t int64, path, end string) (
 			WHERE sa.student_id = c.student_id AND cs.held_at < ?), 0),
 		COALESCE((SELECT MIN(f.due_at) FROM follow_ups f WHERE f.case_id = c.id AND (f.done_at = 0 OR f.done_at >= ?)), 0)
 		FROM cases c JOIN students st ON st.id = c.student_id JOIN org_units o ON o.id = st.school_id
-		WHERE c.opened_at < ? AND (c.state = 'open' OR c.closed_at >= ?) AND o.path >= ? AND o.path < ?`,
+		WHERE c.opened_at < ? AND (c.state <> 'closed' OR c.closed_at >= ?) AND o.path >= ? AND o.path < ?`,
 		[]any{t, t, t, t, t, path, end}, func(sc func(...any) error) error {
 			var student, opened, followUp, session, firstOpen int64
 			if err := sc(&student, &opened, &followUp, &session, &firstOpen); err != nil {

@@ -124,7 +124,7 @@ func (s *Service) SavePlan(ctx context.Context, p access.Principal, caseID int64
 			return c.denied(p)
 		}
 		if c.State == CaseClosed {
-			return apperr.New(apperr.EConflict, "case.closed")
+			return apperr.New(apperr.EConflict, "case.already_closed")
 		}
 		ids, users := make([]any, len(in.Responsible)), make([]string, len(in.Responsible))
 		for i, u := range in.Responsible {

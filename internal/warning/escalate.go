@@ -73,12 +73,16 @@ func (s *Service) Escalate(ctx context.Context, a DeadlineArgs) (bool, time.Dura
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO escalations (item_type, item_id, seq, deadline, due_at, at, step, to_user_id, to_org_id)
-			VALUES ('alert', ?, ?, ?, ?, ?, ?, ?, ?)`, a.AlertID, seq+1, a.Deadline, due, db.Micro(now), h.step, h.userID, h.orgID); err != nil {
-			if apperr.CodeOf(err) == apperr.EConflict {
-				return nil // escalated already
-			}
+		// DO NOTHING rather than a caught unique violation: on PostgreSQL a
+		// failed statement aborts the whole transaction.
+		res, err := tx.Exec(ctx, `INSERT INTO escalations (item_type, item_id, seq, deadline, due_at, at, step, to_user_id, to_org_id)
+			VALUES ('alert', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_type, item_id, seq) DO NOTHING`,
+			a.AlertID, seq+1, a.Deadline, due, db.Micro(now), h.step, h.userID, h.orgID)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // escalated already
 		}
 		seq++
 		next, nextAt := DeadlineArgs{AlertID: a.AlertID, Seq: seq, Deadline: "ack"}, now.Add(dl.Ack)

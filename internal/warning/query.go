@@ -16,6 +16,7 @@ type Alert struct {
 	StudentName    string
 	SchoolID       int64
 	SchoolName     string
+	SchoolNameEn   string
 	SchoolPath     string
 	Level          string
 	State          string
@@ -34,6 +35,14 @@ type Alert struct {
 	CaseID         int64
 }
 
+// School is the school's name in the language given.
+func (a *Alert) School(lang string) string {
+	if lang == "en" && a.SchoolNameEn != "" {
+		return a.SchoolNameEn
+	}
+	return a.SchoolName
+}
+
 // Overdue reports whether a deadline of the open alert has passed at now.
 func (a *Alert) Overdue(now time.Time) bool {
 	n := db.Micro(now)
@@ -48,14 +57,14 @@ func (a *Alert) Due() time.Time {
 	return db.FromMicro(a.ContactDueAt)
 }
 
-const alertColumns = `a.id, a.student_id, st.name, a.school_id, o.name, o.path, a.level, a.state, a.owner_user_id, u.display_name,
+const alertColumns = `a.id, a.student_id, st.name, a.school_id, o.name, o.name_en, o.path, a.level, a.state, a.owner_user_id, u.display_name,
 	a.step, a.seq, a.signal_at, a.raised_at, a.ack_due_at, a.contact_due_at, a.acknowledged_at, a.first_contact_at, a.closed_at,
 	a.decision, a.case_id
 	FROM alerts a JOIN students st ON st.id = a.student_id JOIN org_units o ON o.id = st.school_id JOIN users u ON u.id = a.owner_user_id`
 
 func scanAlert(sc interface{ Scan(...any) error }) (*Alert, error) {
 	a := &Alert{}
-	err := sc.Scan(&a.ID, &a.StudentID, &a.StudentName, &a.SchoolID, &a.SchoolName, &a.SchoolPath, &a.Level, &a.State, &a.OwnerID,
+	err := sc.Scan(&a.ID, &a.StudentID, &a.StudentName, &a.SchoolID, &a.SchoolName, &a.SchoolNameEn, &a.SchoolPath, &a.Level, &a.State, &a.OwnerID,
 		&a.OwnerName, &a.Step, &a.Seq, &a.SignalAt, &a.RaisedAt, &a.AckDueAt, &a.ContactDueAt, &a.AcknowledgedAt, &a.FirstContactAt,
 		&a.ClosedAt, &a.Decision, &a.CaseID)
 	return a, err

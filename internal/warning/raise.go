@@ -81,18 +81,18 @@ func (s *Service) Raise(ctx context.Context, tx *db.Tx, sig Signal) (int64, erro
 	if err := tx.Serialize(ctx, "alert:"+itoa(sig.StudentID)); err != nil {
 		return 0, err
 	}
-	var id, ackAt, contactDue int64
+	var id, ackAt, ackDue, contactDue int64
 	var cur string
 	var seq int
-	err = tx.QueryRow(ctx, `SELECT id, level, seq, acknowledged_at, contact_due_at FROM alerts WHERE student_id = ? AND closed_at = 0`,
-		sig.StudentID).Scan(&id, &cur, &seq, &ackAt, &contactDue)
+	err = tx.QueryRow(ctx, `SELECT id, level, seq, acknowledged_at, ack_due_at, contact_due_at FROM alerts WHERE student_id = ? AND closed_at = 0`,
+		sig.StudentID).Scan(&id, &cur, &seq, &ackAt, &ackDue, &contactDue)
 	switch {
 	case err == nil:
 		if err := s.joinSignal(ctx, tx, id, sig, level, why, now); err != nil {
 			return 0, err
 		}
 		if higher(level, cur) {
-			return id, s.raiseLevel(ctx, tx, id, level, seq, ackAt, contactDue, now)
+			return id, s.raiseLevel(ctx, tx, id, level, seq, ackAt, ackDue, contactDue, now)
 		}
 		return id, nil
 	case apperr.CodeOf(err) == apperr.ENotFound:
@@ -139,13 +139,13 @@ func (s *Service) joinSignal(ctx context.Context, tx *db.Tx, alertID int64, sig 
 // raiseLevel makes an open alert more severe: a new generation of
 // deadlines from now (the shorter of the old and the new), new timers, and
 // the owner told.
-func (s *Service) raiseLevel(ctx context.Context, tx *db.Tx, id int64, level string, seq int, ackAt, contactDue int64, now time.Time) error {
+func (s *Service) raiseLevel(ctx context.Context, tx *db.Tx, id int64, level string, seq int, ackAt, oldAckDue, contactDue int64, now time.Time) error {
 	dl, err := DeadlinesOf(ctx, tx, level)
 	if err != nil {
 		return err
 	}
 	seq++
-	ackDue := db.Micro(now.Add(dl.Ack))
+	ackDue := min(oldAckDue, db.Micro(now.Add(dl.Ack)))
 	contact := min(contactDue, db.Micro(now.Add(dl.Contact)))
 	var owner int64
 	if err := tx.QueryRow(ctx, `SELECT owner_user_id FROM alerts WHERE id = ?`, id).Scan(&owner); err != nil {

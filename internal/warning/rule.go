@@ -83,12 +83,6 @@ func mustEnv() *cel.Env {
 // Variables names what a rule may use, for the rules page.
 var Variables = []string{"source", "tier", "scores", "bands", "change", "critical", "flags", "factors", "signs", "age"}
 
-// compiled is a rule ready to run.
-type compiled struct {
-	rule *Rule
-	prg  cel.Program
-}
-
 // Compile checks an expression and returns its program. A rule must be a
 // yes/no condition. Errors are EInvalid with plain-word field messages.
 func Compile(expr string) (cel.Program, error) {

@@ -67,13 +67,13 @@ func (s *Server) afterCaseWrite(w http.ResponseWriter, r *http.Request, err erro
 }
 
 // formDate reads a YYYY-MM-DD field as the end of that day, China time
-// (a plan reviewed "on the 5th" is due by the end of the 5th).
+// (a follow-up due "on the 5th" is due by the end of the 5th).
 func formDate(r *http.Request, name string) time.Time {
 	t, err := time.ParseInLocation("2006-01-02", r.PostFormValue(name), displayZone)
 	if err != nil {
 		return time.Time{}
 	}
-	return t.Add(17 * time.Hour)
+	return t.Add(24*time.Hour - time.Minute)
 }
 
 func (s *Server) savePlan(w http.ResponseWriter, r *http.Request) {

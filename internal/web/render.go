@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,6 +68,7 @@ func funcs() template.FuncMap {
 			}
 			return time.UnixMicro(micro).In(displayZone).Format("2006-01-02 15:04")
 		},
+		"dur":     duration,
 		"roleKey": func(r string) string { return "role." + r },
 		"permKey": func(p access.Permission) string { return "perm." + string(p) },
 		"kindKey": func(k org.Kind) string { return "kind." + string(k) },
@@ -200,4 +203,18 @@ func (s *Server) afterWrite(w http.ResponseWriter, r *http.Request, err error, o
 	default:
 		s.fail(w, r, err)
 	}
+}
+
+// duration shows a span of time in plain units: minutes under two hours,
+// hours under two days, days beyond.
+func duration(l string, d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < 2*time.Hour:
+		return i18n.T(l, "unit.minutes", fmt.Sprintf("%.0f", math.Ceil(d.Minutes())))
+	case d < 48*time.Hour:
+		return i18n.T(l, "unit.hours", fmt.Sprintf("%.1f", d.Hours()))
+	}
+	return i18n.T(l, "unit.days", fmt.Sprintf("%.1f", d.Hours()/24))
 }

@@ -90,8 +90,11 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) {
 	rule := s.ruleFromForm(r)
 	_, err := s.Warning.SaveRule(r.Context(), principal(r), rule)
 	if apperr.CodeOf(err) == apperr.EInvalid {
-		s.showRules(w, r, http.StatusUnprocessableEntity, page{Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err), Form: r.PostForm,
-			Data: rulesView{Edit: &rule, Problem: problem(r, err)}})
+		pg := page{Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err), Form: r.PostForm, Data: rulesView{Edit: &rule, Problem: problem(r, err)}}
+		if pg.Data.(rulesView).Problem != "" {
+			pg.Error = "form.invalid" // the words with their values are shown at the field
+		}
+		s.showRules(w, r, http.StatusUnprocessableEntity, pg)
 		return
 	}
 	s.afterWrite(w, r, err, page{Flash: "rule.saved", FlashArgs: []any{rule.Name}}, func(status int, pg page) { s.showRules(w, r, status, pg) })
@@ -108,7 +111,7 @@ func (s *Server) previewRule(w http.ResponseWriter, r *http.Request) {
 	case "":
 	case apperr.EInvalid:
 		status = http.StatusUnprocessableEntity
-		pg.Error, pg.Fields = apperr.MessageOf(err), apperr.FieldsOf(err)
+		pg.Error, pg.Fields = "form.invalid", apperr.FieldsOf(err)
 		pg.Data = rulesView{Edit: &rule, Problem: problem(r, err)}
 	default:
 		s.fail(w, r, err)
