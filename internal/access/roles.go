@@ -37,6 +37,7 @@ const (
 	CaseManage    Permission = "case.manage"    // cases, support plans, follow-ups, counselling notes
 	CaseSignoff   Permission = "case.signoff"   // sign off the closing of a case
 	ReviewManage  Permission = "review.manage"  // hold risk reviews (研判) and case reviews (复盘)
+	DutyManage    Permission = "duty.manage"    // keep the duty roster of one's unit (who owns alerts out of hours)
 
 	TokenOwn Permission = "token.own" // manage one's own API tokens
 )
@@ -73,7 +74,7 @@ const (
 var Roles = map[string]Role{
 	Coordinator: {Name: Coordinator, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, UserRead, RecordRead, RecordWrite, RecordAttention, ReportRead, InstrumentManage, TokenOwn,
-		AlertHandle, RuleManage, ConcernReport, CaseManage, CaseSignoff, ReviewManage}},
+		AlertHandle, RuleManage, ConcernReport, CaseManage, CaseSignoff, ReviewManage, DutyManage}},
 	SchoolCounsellor: {Name: SchoolCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn,
 		AlertHandle, ConcernReport, CaseManage, ReviewManage}},
@@ -86,7 +87,7 @@ var Roles = map[string]Role{
 	HotlineCounsellor: {Name: HotlineCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, HotlineContact, TokenOwn}},
 	HotlineSupervisor: {Name: HotlineSupervisor, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn, AlertHandle, CaseSignoff}},
+		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn, AlertHandle, CaseSignoff, DutyManage}},
 	HospitalLiaison: {Name: HospitalLiaison, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, ReferralHospital, TokenOwn}},
 	PoliceLiaison: {Name: PoliceLiaison, Identified: true, SecondFactor: true, Permissions: []Permission{

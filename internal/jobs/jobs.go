@@ -100,6 +100,11 @@ func (q *Queue) config() *river.Config {
 	}
 	if q.opts.Now != nil {
 		cfg.Test.Time = clock(q.opts.Now)
+		// River's maintenance reads the wall clock: with a simulated clock
+		// behind it, it would "rescue" running jobs and delete finished
+		// ones at once. A simulation keeps both.
+		cfg.RescueStuckJobsAfter = 365 * 24 * time.Hour
+		cfg.CompletedJobRetentionPeriod = 365 * 24 * time.Hour
 	}
 	return cfg
 }
@@ -140,8 +145,10 @@ func (q *Queue) Promote(ctx context.Context, now time.Time) error {
 	return err
 }
 
-// Pending counts jobs that are due by now and not finished: available,
-// running or waiting to retry.
+// Pending counts jobs that are not finished and not merely scheduled:
+// available, running, waiting to retry or pending. A simulation waits for
+// it to reach 0 after Promote. (now is kept for callers; River's retry
+// times are its own.)
 func (q *Queue) Pending(ctx context.Context, now time.Time) (int, error) {
 	var n int
 	err := q.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {

@@ -70,17 +70,21 @@ func (s *Service) ReportConcern(ctx context.Context, p access.Principal, c Conce
 		if !ok {
 			return fieldNotFound(apperr.NotFound())
 		}
-		var desc []byte
+		now := s.now()
+		if reportID, err = tx.InsertID(ctx, `INSERT INTO concern_reports (student_id, reporter_id, org_unit_id, signs, since, factors, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.StudentID, p.UserID, m.OrgID, strings.Join(signs, " "), c.Since, strings.Join(factors, " "),
+			db.Micro(now)); err != nil {
+			return err
+		}
 		if c.Description != "" {
-			if desc, err = s.Seal.Seal([]byte(c.Description), "concern_reports:"+itoa(c.StudentID)+":description"); err != nil {
+			// Sealed to its own report, so descriptions cannot be swapped.
+			desc, err := s.Seal.Seal([]byte(c.Description), "concern_reports:"+itoa(reportID)+":description")
+			if err != nil {
 				return apperr.Internal(err)
 			}
-		}
-		now := s.now()
-		if reportID, err = tx.InsertID(ctx, `INSERT INTO concern_reports (student_id, reporter_id, org_unit_id, signs, since, factors, description, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.StudentID, p.UserID, m.OrgID, strings.Join(signs, " "), c.Since, strings.Join(factors, " "),
-			desc, db.Micro(now)); err != nil {
-			return err
+			if _, err := tx.Exec(ctx, `UPDATE concern_reports SET description = ? WHERE id = ?`, desc, reportID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO student_events (student_id, at, kind, actor_user_id, org_unit_id, detail) VALUES (?, ?, 'concern', ?, ?, ?)`,
 			c.StudentID, db.Micro(now), p.UserID, m.OrgID, "report="+itoa(reportID)); err != nil {

@@ -39,6 +39,11 @@ func (s *Service) Escalate(ctx context.Context, a DeadlineArgs) (bool, time.Dura
 	escalated := false
 	var wait time.Duration
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		// The same lock as a person acting on the alert (handle): an
+		// acknowledgement and a timer never interleave (PostgreSQL).
+		if err := tx.Serialize(ctx, "alert-row:"+itoa(a.AlertID)); err != nil {
+			return err
+		}
 		var studentID, ackAt, contactAt, closedAt, ackDue, contactDue int64
 		var level, path string
 		var seq, step int

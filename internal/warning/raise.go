@@ -92,6 +92,9 @@ func (s *Service) Raise(ctx context.Context, tx *db.Tx, sig Signal) (int64, erro
 			return 0, err
 		}
 		if higher(level, cur) {
+			if err := tx.Serialize(ctx, "alert-row:"+itoa(id)); err != nil {
+				return 0, err
+			}
 			return id, s.raiseLevel(ctx, tx, id, level, seq, ackAt, ackDue, contactDue, now)
 		}
 		return id, nil

@@ -26,6 +26,7 @@ var navItems = []navItem{
 	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.RecordRead, ID: "campaigns"},
 	{Key: "nav.instruments", Href: "/instruments", Perm: access.RecordRead, ID: "instruments"},
 	{Key: "nav.rules", Href: "/rules", Perm: access.RuleManage, ID: "rules"},
+	{Key: "nav.duty", Href: "/duty", Perm: access.DutyManage, ID: "duty"},
 	{Key: "nav.network", Href: "/orgs", Perm: access.OrgRead, ID: "network"},
 	{Key: "nav.users", Href: "/users", Perm: access.UserRead, ID: "users"},
 	{Key: "nav.roles", Href: "/roles", Perm: access.RoleRead, ID: "roles"},

@@ -122,6 +122,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("POST /rules", access.RuleManage, s.saveRule)
 	perm("POST /rules/preview", access.RuleManage, s.previewRule)
 	perm("GET /rules/{id}", access.RuleManage, s.ruleHistory)
+	perm("POST /rules/deadlines", access.RuleManage, s.setDeadlines)
+	perm("GET /duty", access.DutyManage, s.duty)
+	perm("POST /duty", access.DutyManage, s.addShift)
+	perm("POST /duty/{id}/end", access.DutyManage, s.endShift)
 	perm("GET /concerns/new", access.ConcernReport, s.concernForm)
 	perm("POST /concerns", access.ConcernReport, s.reportConcern)
 

@@ -21,6 +21,8 @@ type rulesView struct {
 	Edit      *warning.Rule
 	Problem   string // a compile error in plain words
 	Preview   *warning.PreviewResult
+	Deadlines map[string]warning.Deadlines
+	CanCity   bool // holds rule.manage at the top unit: may change deadlines
 }
 
 func (s *Server) rules(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +39,13 @@ func (s *Server) showRules(w http.ResponseWriter, r *http.Request, status int, p
 	v, _ := pg.Data.(rulesView)
 	v.Rules, v.Variables = list, warning.Variables
 	if v.Units, err = s.unitsWith(r, p, access.RuleManage); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, u := range v.Units {
+		v.CanCity = v.CanCity || u.ParentID == 0
+	}
+	if v.Deadlines, err = s.Warning.AllDeadlines(r.Context()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
