@@ -135,18 +135,26 @@ func (s *Service) LoopMetrics(ctx context.Context, p access.Principal, orgUnitID
 		}
 		end := access.SubtreeEnd(path)
 		var toAlert, toAck, toContact, toPlan []time.Duration
-		err = eachRow(ctx, tx, `SELECT a.level, a.signal_at, a.raised_at, a.ack_due_at, a.contact_due_at, a.acknowledged_at,
+		// The level an alert had at the period's end: the most severe of
+		// its signals before it, so a later signal does not change a past
+		// period's figures.
+		err = eachRow(ctx, tx, `SELECT COALESCE((SELECT MAX(CASE sg.level WHEN 'red' THEN 3 WHEN 'orange' THEN 2 WHEN 'yellow' THEN 1 ELSE 0 END)
+			FROM alert_signals sg WHERE sg.alert_id = a.id AND sg.at < ?), 0), a.level, a.signal_at, a.raised_at, a.ack_due_at, a.contact_due_at, a.acknowledged_at,
 			a.first_contact_at, a.closed_at,
 			COALESCE((SELECT MIN(sp.created_at) FROM support_plans sp WHERE sp.case_id = a.case_id AND a.case_id <> 0), 0),
 			COALESCE((SELECT MIN(e.due_at) FROM escalations e WHERE e.item_type = 'alert' AND e.item_id = a.id AND e.deadline = 'ack'), 0),
 			COALESCE((SELECT MIN(e.due_at) FROM escalations e WHERE e.item_type = 'alert' AND e.item_id = a.id AND e.deadline = 'contact'), 0)
 			FROM alerts a JOIN org_units o ON o.id = a.school_id
-			WHERE a.raised_at >= ? AND a.raised_at < ? AND o.path >= ? AND o.path < ?`, []any{f, t, path, end},
+			WHERE a.raised_at >= ? AND a.raised_at < ? AND o.path >= ? AND o.path < ?`, []any{t, f, t, path, end},
 			func(sc func(...any) error) error {
 				var level string
+				var rank int
 				var signal, raised, ackDue, contactDue, ack, contact, closed, plan, escAck, escContact int64
-				if err := sc(&level, &signal, &raised, &ackDue, &contactDue, &ack, &contact, &closed, &plan, &escAck, &escContact); err != nil {
+				if err := sc(&rank, &level, &signal, &raised, &ackDue, &contactDue, &ack, &contact, &closed, &plan, &escAck, &escContact); err != nil {
 					return err
+				}
+				if rank > 0 {
+					level = []string{"", "yellow", "orange", "red"}[rank]
 				}
 				m.Alerts++
 				m.AlertsByLevel[level]++

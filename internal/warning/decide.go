@@ -62,8 +62,16 @@ func (s *Service) Acknowledge(ctx context.Context, p access.Principal, id int64)
 			return nil
 		}
 		now := s.now()
+		// Someone of the student's school taking the alert brings it back
+		// to the first step, so a missed first contact escalates along the
+		// whole chain again; someone above keeps the step reached.
+		step := a.Step
+		if m.OrgPath == a.SchoolPath {
+			step = StepFirst
+		}
 		if _, err := tx.Exec(ctx, `UPDATE alerts SET state = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, owner_user_id = ?,
-			owner_org_id = CASE WHEN ? > 0 THEN ? ELSE owner_org_id END WHERE id = ?`, db.Micro(now), p.UserID, p.UserID, m.OrgID, m.OrgID, id); err != nil {
+			owner_org_id = CASE WHEN ? > 0 THEN ? ELSE owner_org_id END, step = ? WHERE id = ?`, db.Micro(now), p.UserID, p.UserID, m.OrgID, m.OrgID,
+			step, id); err != nil {
 			return err
 		}
 		if a.FirstContactAt == 0 {

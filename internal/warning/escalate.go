@@ -90,11 +90,14 @@ func (s *Service) Escalate(ctx context.Context, a DeadlineArgs) (bool, time.Dura
 			return err // escalated already
 		}
 		seq++
+		// Only the deadline that passed starts again; a deadline already
+		// met keeps the time it had (a late acknowledgement stays late).
 		next, nextAt := DeadlineArgs{AlertID: a.AlertID, Seq: seq, Deadline: "ack"}, now.Add(dl.Ack)
-		ackDue = db.Micro(nextAt)
 		if ackAt != 0 {
 			next.Deadline, nextAt = "contact", now.Add(dl.Contact)
 			contactDue = db.Micro(nextAt)
+		} else {
+			ackDue = db.Micro(nextAt)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE alerts SET step = ?, owner_user_id = ?, owner_org_id = ?, seq = ?, ack_due_at = ?, contact_due_at = ?
 			WHERE id = ?`, h.step, h.userID, h.orgID, seq, ackDue, contactDue, a.AlertID); err != nil {
