@@ -68,11 +68,16 @@ func findCampaign(ctx context.Context, tx *db.Tx, id int64) (*Campaign, error) {
 func (s *Service) FindCampaigns(ctx context.Context, p access.Principal) ([]Campaign, error) {
 	var out []Campaign
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		// Campaigns are listed to those who read records and to those who
+		// read reports (they see only the summary, small counts hidden).
 		scope, args := p.Scope(access.RecordRead, "o.path")
 		tscope, targs := p.Scope(access.RecordRead, "so.path")
+		rscope, rargs := p.Scope(access.ReportRead, "o.path")
+		rtscope, rtargs := p.Scope(access.ReportRead, "so.path")
 		rows, err := tx.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns c JOIN org_units o ON o.id = c.org_unit_id
-			WHERE `+scope+` OR EXISTS (SELECT 1 FROM campaign_targets t JOIN org_units so ON so.id = t.school_id
-			WHERE t.campaign_id = c.id AND `+tscope+`) ORDER BY c.starts_at DESC, c.id DESC LIMIT 200`, append(args, targs...)...)
+			WHERE `+scope+` OR `+rscope+` OR EXISTS (SELECT 1 FROM campaign_targets t JOIN org_units so ON so.id = t.school_id
+			WHERE t.campaign_id = c.id AND (`+tscope+` OR `+rtscope+`)) ORDER BY c.starts_at DESC, c.id DESC LIMIT 200`,
+			append(append(append(args, rargs...), targs...), rtargs...)...)
 		if err != nil {
 			return err
 		}

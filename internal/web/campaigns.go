@@ -232,3 +232,35 @@ func (s *Server) instrumentTitles() map[string]instrument.Text {
 	}
 	return out
 }
+
+// summaryView is a campaign's tiers by school, small counts hidden where
+// the viewer may not see identities.
+type summaryView struct {
+	Campaign *screening.Campaign
+	Schools  []screening.SchoolTiers
+	Tiers    []string
+}
+
+// campaignSummary shows a campaign's tier counts by school to those who
+// read reports; counts under 5 are hidden from viewers who may not see
+// the school's identities.
+func (s *Server) campaignSummary(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	p, ctx := principal(r), r.Context()
+	list, err := s.Screening.TierSummary(ctx, p, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Screening.CampaignName(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "campaign_summary", page{Title: "campaign.summary", Active: "campaigns",
+		Data: summaryView{Campaign: c, Schools: list, Tiers: screening.TierOrder}})
+}

@@ -23,7 +23,7 @@ var navItems = []navItem{
 	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
 	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
-	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.RecordRead, ID: "campaigns"},
+	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.ReportRead, ID: "campaigns"},
 	{Key: "nav.instruments", Href: "/instruments", Perm: access.RecordRead, ID: "instruments"},
 	{Key: "nav.rules", Href: "/rules", Perm: access.RuleManage, ID: "rules"},
 	{Key: "nav.duty", Href: "/duty", Perm: access.DutyManage, ID: "duty"},

@@ -87,9 +87,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("POST /roster/{token}", access.RecordWrite, s.importRun)
 	perm("GET /roster/{token}", access.RecordWrite, s.importStatus)
 
-	perm("GET /campaigns", access.RecordRead, s.campaigns)
+	perm("GET /campaigns", access.ReportRead, s.campaigns)
 	perm("POST /campaigns", access.RecordWrite, s.createCampaign)
 	perm("GET /campaigns/{id}", access.RecordRead, s.campaign)
+	perm("GET /campaigns/{id}/summary", access.ReportRead, s.campaignSummary)
 	perm("POST /campaigns/{id}/consents", access.RecordWrite, s.recordConsent)
 	perm("GET /campaigns/{id}/slips", access.RecordWrite, s.slips)
 	perm("GET /campaigns/{id}/export", access.RecordRead, s.exportCampaign)
