@@ -131,11 +131,8 @@ func writableSchools(ctx context.Context, tx *db.Tx, p access.Principal) (map[st
 			}
 		}
 	}
-	for k, v := range out {
-		if v == 0 {
-			delete(out, k) // ambiguous: the file must use the code
-		}
-	}
+	// A name shared by two schools maps to 0: ambiguous, the file must
+	// use the school's code.
 	return out, apperr.Internal(rows.Err())
 }
 

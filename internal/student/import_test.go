@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/careloop/careloop/internal/apperr"
+	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/student"
 )
 
@@ -208,5 +209,19 @@ func TestImportProgress(t *testing.T) {
 			t.Errorf("progress calls = %v: totals must be %d and counts must rise", calls, n)
 			break
 		}
+	}
+}
+
+// A school name that two schools in the importer's reach share is
+// ambiguous (the file must use the code), not unknown; the code works.
+func TestImportSharedSchoolNameIsAmbiguous(t *testing.T) {
+	e := newEnv(t)
+	twin := e.unit(org.School, e.a.Name, "TWIN-1", e.x)
+	rows := []student.RosterRow{row(2, "T0001", "学生甲", e.a, 7), row(3, "T0002", "学生乙", twin, 7)}
+	rows[1].School = "TWIN-1"
+	rep := e.importRows(e.coordX, rows, true)
+	want := []student.RowProblem{{Line: 2, Field: "school", Problem: "student.school_ambiguous"}}
+	if !reflect.DeepEqual(rep.Problems, want) {
+		t.Errorf("problems:\n got  %+v\n want %+v", rep.Problems, want)
 	}
 }

@@ -117,9 +117,12 @@ func check(row RosterRow, schools map[string]int64, now time.Time, rep *ImportRe
 	} else {
 		st.BirthDate = d
 	}
-	if id, ok := schools[strings.TrimSpace(row.School)]; ok {
+	switch id, ok := schools[strings.TrimSpace(row.School)]; {
+	case ok && id != 0:
 		st.SchoolID = id
-	} else {
+	case ok:
+		bad("school", "student.school_ambiguous")
+	default:
 		bad("school", "student.school_unknown")
 	}
 	if g, ok := ParseGrade(row.Grade); ok {
