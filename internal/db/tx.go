@@ -20,14 +20,9 @@ type Tx struct {
 	tx      *sql.Tx
 	db      *DB
 	dialect Dialect
-	// prep holds the statements prepared in this transaction (SQLite), so a
-	// statement run many times in one transaction (an import, a group of
-	// submissions) is parsed once. They close with the transaction.
-	prep map[string]*sql.Stmt
 	// unit and group collect work deferred to the end of a group commit
 	// (see Defer); both are nil outside TxGrouped.
 	unit, group *deferred
-	readOnly    bool
 }
 
 // deferred is work put off until just before a group commits, by kind.
@@ -93,7 +88,7 @@ func (d *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(conte
 	if err != nil {
 		return apperr.Internal(fmt.Errorf("begin: %w", err))
 	}
-	t := &Tx{tx: stx, db: d, dialect: d.Dialect, readOnly: readOnly}
+	t := &Tx{tx: stx, db: d, dialect: d.Dialect}
 	ctx = context.WithValue(ctx, txKey{}, t)
 	if err := fn(ctx, t); err != nil {
 		_ = stx.Rollback()
@@ -105,40 +100,9 @@ func (d *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(conte
 	return nil
 }
 
-// maxPrepared bounds the statements one transaction keeps prepared:
-// queries built with a varying number of placeholders are not worth keeping.
-const maxPrepared = 256
-
-// prepared returns q prepared in this transaction, or nil to run q
-// directly. PostgreSQL needs none: pgx caches prepared statements itself.
-func (t *Tx) prepared(ctx context.Context, q string) *sql.Stmt {
-	if t.dialect != SQLite || t.readOnly {
-		return nil // a read transaction runs each statement about once: preparing costs more
-	}
-	if st, ok := t.prep[q]; ok {
-		return st
-	}
-	if len(t.prep) >= maxPrepared {
-		return nil
-	}
-	st, err := t.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil // run unprepared; the statement reports its own error
-	}
-	if t.prep == nil {
-		t.prep = map[string]*sql.Stmt{}
-	}
-	t.prep[q] = st
-	return st
-}
-
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q = t.db.rebind(q)
-	if st := t.prepared(ctx, q); st != nil {
-		res, err := st.ExecContext(ctx, args...)
-		return res, mapErr(err)
-	}
 	res, err := t.tx.ExecContext(ctx, q, args...)
 	return res, mapErr(err)
 }
@@ -146,10 +110,6 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 // Query runs a query returning rows.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q = t.db.rebind(q)
-	if st := t.prepared(ctx, q); st != nil {
-		rows, err := st.QueryContext(ctx, args...)
-		return rows, mapErr(err)
-	}
 	rows, err := t.tx.QueryContext(ctx, q, args...)
 	return rows, mapErr(err)
 }
@@ -157,9 +117,6 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 // QueryRow runs a query returning one row; scan errors are mapped by Scan.
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	q = t.db.rebind(q)
-	if st := t.prepared(ctx, q); st != nil {
-		return &Row{row: st.QueryRowContext(ctx, args...)}
-	}
 	return &Row{row: t.tx.QueryRowContext(ctx, q, args...)}
 }
 
