@@ -104,7 +104,12 @@ func (d *DB) runGroup(batch []*groupJob) {
 			results[i] = apperr.Internal(err)
 			continue
 		}
-		ctx := context.WithValue(j.ctx, txKey{}, t)
+		// The unit runs to its end once started: a caller that goes away
+		// must not interrupt a statement of the shared transaction (SQLite
+		// rolls the whole transaction back when an interrupted write is in
+		// one), and a cancellable context costs the driver a watcher
+		// goroutine per statement.
+		ctx := context.WithValue(context.WithoutCancel(j.ctx), txKey{}, t)
 		if results[i] = j.fn(ctx, t); results[i] != nil {
 			if _, err := stx.Exec("ROLLBACK TO SAVEPOINT " + sp); err != nil {
 				_ = stx.Rollback()
