@@ -111,6 +111,7 @@ func (d *DB) runGroup(batch []*groupJob) {
 		// goroutine per statement.
 		ctx := context.WithValue(context.WithoutCancel(j.ctx), txKey{}, t)
 		if results[i] = j.fn(ctx, t); results[i] != nil {
+			t.memo = nil // what the unit read may have been its own undone writes
 			if _, err := stx.Exec("ROLLBACK TO SAVEPOINT " + sp); err != nil {
 				_ = stx.Rollback()
 				for k, j := range batch {

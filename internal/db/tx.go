@@ -23,7 +23,35 @@ type Tx struct {
 	// unit and group collect work deferred to the end of a group commit
 	// (see Defer); both are nil outside TxGrouped.
 	unit, group *deferred
+	// memo holds values read once per group commit (see Memo).
+	memo map[string]any
 }
+
+// Memo returns the value of key computed by fn, once per group commit: the
+// units of a group share what fn read (the rules that apply to every
+// submission). Outside a group commit it calls fn every time. fn must read
+// only what no unit of a group changes; a unit that is undone clears the
+// memo, and Forget drops a key after a write that changes its value.
+func (t *Tx) Memo(key string, fn func() (any, error)) (any, error) {
+	if t.group == nil {
+		return fn()
+	}
+	if v, ok := t.memo[key]; ok {
+		return v, nil
+	}
+	v, err := fn()
+	if err != nil {
+		return nil, err
+	}
+	if t.memo == nil {
+		t.memo = map[string]any{}
+	}
+	t.memo[key] = v
+	return v, nil
+}
+
+// Forget drops a memoized value (see Memo).
+func (t *Tx) Forget(key string) { delete(t.memo, key) }
 
 // deferred is work put off until just before a group commits, by kind.
 type deferred struct {
