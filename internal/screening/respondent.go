@@ -58,11 +58,7 @@ func (s *Service) OpenWithCode(ctx context.Context, code string) (string, error)
 		if err != nil {
 			return err
 		}
-		if token, err = s.openSitting(ctx, tx, campaignID, studentID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE campaign_students SET code_used_at = ? WHERE campaign_id = ? AND student_id = ?`,
-			db.Micro(s.now()), campaignID, studentID)
+		token, err = s.openSitting(ctx, tx, campaignID, studentID, true)
 		return err
 	})
 	return token, err
@@ -86,15 +82,16 @@ func (s *Service) OpenWithNumber(ctx context.Context, campaignID int64, studentN
 		if err != nil {
 			return err
 		}
-		token, err = s.openSitting(ctx, tx, campaignID, studentID)
+		token, err = s.openSitting(ctx, tx, campaignID, studentID, false)
 		return err
 	})
 	return token, err
 }
 
 // openSitting checks that the campaign is open and the student may be
-// screened, and creates a respondent session.
-func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64) (string, error) {
+// screened, and creates a respondent session; usedCode marks the access
+// code used, in the same update that marks the sitting started.
+func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64, usedCode bool) (string, error) {
 	c, err := s.campaign(ctx, tx, campaignID)
 	if err != nil {
 		return "", err
@@ -121,9 +118,17 @@ func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studen
 		VALUES (?, ?, ?, ?, ?)`, respondentHash(token), campaignID, studentID, db.Micro(now), db.Micro(now.Add(respondentLifetime))); err != nil {
 		return "", err
 	}
+	var set []string
+	var args []any
 	if state == Invited {
-		if _, err := tx.Exec(ctx, `UPDATE campaign_students SET state = ?, started_at = ? WHERE campaign_id = ? AND student_id = ?`,
-			Started, db.Micro(now), campaignID, studentID); err != nil {
+		set, args = append(set, "state = ?", "started_at = ?"), append(args, Started, db.Micro(now))
+	}
+	if usedCode {
+		set, args = append(set, "code_used_at = ?"), append(args, db.Micro(now))
+	}
+	if len(set) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE campaign_students SET `+strings.Join(set, ", ")+` WHERE campaign_id = ? AND student_id = ?`,
+			append(args, campaignID, studentID)...); err != nil {
 			return "", err
 		}
 	}
