@@ -2,11 +2,11 @@ package screening
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,14 +109,9 @@ func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studen
 	if s.exclusion(c, birth, decision) != "" {
 		return "", apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
 	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	token, err := s.sealToken(campaignID, studentID, now.Add(respondentLifetime))
+	if err != nil {
 		return "", apperr.Internal(err)
-	}
-	token := "r_" + base64.RawURLEncoding.EncodeToString(b[:])
-	if _, err := tx.Exec(ctx, `INSERT INTO respondent_sessions (token_hash, campaign_id, student_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`, respondentHash(token), campaignID, studentID, db.Micro(now), db.Micro(now.Add(respondentLifetime))); err != nil {
-		return "", err
 	}
 	var set []string
 	var args []any
@@ -136,11 +131,60 @@ func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studen
 		ObjectID: itoa(studentID), Outcome: audit.Success, Detail: "campaign=" + itoa(campaignID)})
 }
 
+// Respondent tokens are sealed and self-contained: "rs_" and the campaign,
+// the student and the expiry, sealed (authenticated encryption) with the
+// key ring under respondentTokenAAD, so that opening a sitting writes no
+// session row and every request reads none. Nothing ever changed a session
+// row once written; eligibility (the sitting's state, consent) is read
+// again on every request, as before. Tokens of the earlier form ("r_", a
+// random value whose hash is a respondent_sessions row) are still honoured
+// until they expire.
+const respondentTokenAAD = "respondent_token"
+
+func (s *Service) sealToken(campaignID, studentID int64, expires time.Time) (string, error) {
+	payload := itoa(campaignID) + ":" + itoa(studentID) + ":" + strconv.FormatInt(db.Micro(expires), 10)
+	sealed, err := s.Seal.Seal([]byte(payload), respondentTokenAAD)
+	if err != nil {
+		return "", err
+	}
+	return "rs_" + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// openToken returns what a sealed token names; ok is false for a token that
+// is not one, or was altered.
+func (s *Service) openToken(token string) (campaignID, studentID, expires int64, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(token, "rs_"))
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	plain, err := s.Seal.Open(raw, respondentTokenAAD)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	parts := strings.Split(string(plain), ":")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	var errs [3]error
+	campaignID, errs[0] = strconv.ParseInt(parts[0], 10, 64)
+	studentID, errs[1] = strconv.ParseInt(parts[1], 10, 64)
+	expires, errs[2] = strconv.ParseInt(parts[2], 10, 64)
+	return campaignID, studentID, expires, errs[0] == nil && errs[1] == nil && errs[2] == nil
+}
+
 // sitting resolves a respondent token inside tx.
 func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sitting, *Campaign, error) {
 	var campaignID, studentID, expires int64
-	err := tx.QueryRow(ctx, `SELECT campaign_id, student_id, expires_at FROM respondent_sessions WHERE token_hash = ?`,
-		respondentHash(token)).Scan(&campaignID, &studentID, &expires)
+	var err error
+	if strings.HasPrefix(token, "rs_") {
+		var ok bool
+		if campaignID, studentID, expires, ok = s.openToken(token); !ok {
+			err = apperr.NotFound()
+		}
+	} else {
+		err = tx.QueryRow(ctx, `SELECT campaign_id, student_id, expires_at FROM respondent_sessions WHERE token_hash = ?`,
+			respondentHash(token)).Scan(&campaignID, &studentID, &expires)
+	}
 	if err != nil || db.Micro(s.now()) >= expires {
 		return nil, nil, apperr.New(apperr.EUnauthorized, "respondent.session_expired")
 	}
