@@ -194,10 +194,11 @@ func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sittin
 	}
 	var name, birth, state, decision string
 	var started int64
-	if err := tx.QueryRow(ctx, `SELECT st.name, st.birth_date, cs.state, cs.started_at, COALESCE((SELECT k.decision FROM consents k
+	var attempt int
+	if err := tx.QueryRow(ctx, `SELECT st.name, st.birth_date, cs.state, cs.started_at, cs.attempt, COALESCE((SELECT k.decision FROM consents k
 		WHERE k.campaign_id = cs.campaign_id AND k.student_id = cs.student_id ORDER BY k.at DESC, k.id DESC LIMIT 1), '')
 		FROM students st JOIN campaign_students cs ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`,
-		campaignID, studentID).Scan(&name, &birth, &state, &started, &decision); err != nil {
+		campaignID, studentID).Scan(&name, &birth, &state, &started, &attempt, &decision); err != nil {
 		return nil, nil, err
 	}
 	if state != Completed && s.exclusion(c, birth, decision) != "" {
@@ -206,7 +207,7 @@ func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sittin
 	}
 	st := &Sitting{CampaignID: campaignID, StudentID: studentID, CampaignName: c.Name, GivenName: givenName(name),
 		Battery: s.battery(c.Instruments, student.AgeOn(birth, c.StartsAt)), Draft: Answers{}, Completed: state == Completed,
-		StartedAt: db.FromMicro(started)}
+		StartedAt: db.FromMicro(started), Attempt: attempt}
 	var sealed []byte
 	err = tx.QueryRow(ctx, `SELECT answers FROM response_drafts WHERE campaign_id = ? AND student_id = ?`, campaignID, studentID).Scan(&sealed)
 	if err == nil {
