@@ -47,18 +47,31 @@ func respondentHash(token string) string {
 // unknown or expired code, or a student who may not be screened, gives the
 // same EUnauthorized answer. Callers rate-limit attempts.
 func (s *Service) OpenWithCode(ctx context.Context, code string) (string, error) {
-	var token string
-	err := s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var campaignID, studentID, used int64
+	// Find the code and check the student on the reader pool; the single
+	// writer only marks the code used, if it still is unused: the update's
+	// condition keeps it single-use, and every later request of the sitting
+	// checks eligibility (consent) again.
+	h := hashCode(code)
+	var campaignID, studentID int64
+	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var used int64
 		err := tx.QueryRow(ctx, `SELECT campaign_id, student_id, code_used_at FROM campaign_students WHERE code_hash = ?`,
-			hashCode(code)).Scan(&campaignID, &studentID, &used)
+			h).Scan(&campaignID, &studentID, &used)
 		if apperr.CodeOf(err) == apperr.ENotFound || (err == nil && used != 0) {
 			return apperr.New(apperr.EUnauthorized, "respondent.code_invalid")
 		}
 		if err != nil {
 			return err
 		}
-		token, err = s.openSitting(ctx, tx, campaignID, studentID, true)
+		return s.checkSitting(ctx, tx, campaignID, studentID)
+	})
+	if err != nil {
+		return "", err
+	}
+	var token string
+	err = s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		token, err = s.startSitting(ctx, tx, campaignID, studentID, h)
 		return err
 	})
 	return token, err
@@ -82,50 +95,74 @@ func (s *Service) OpenWithNumber(ctx context.Context, campaignID int64, studentN
 		if err != nil {
 			return err
 		}
-		token, err = s.openSitting(ctx, tx, campaignID, studentID, false)
+		token, err = s.openSitting(ctx, tx, campaignID, studentID)
 		return err
 	})
 	return token, err
 }
 
 // openSitting checks that the campaign is open and the student may be
-// screened, and creates a respondent session; usedCode marks the access
-// code used, in the same update that marks the sitting started.
-func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64, usedCode bool) (string, error) {
+// screened, and starts the sitting.
+func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64) (string, error) {
+	if err := s.checkSitting(ctx, tx, campaignID, studentID); err != nil {
+		return "", err
+	}
+	return s.startSitting(ctx, tx, campaignID, studentID, "")
+}
+
+// checkSitting checks that the campaign is open and the student may be
+// screened in it.
+func (s *Service) checkSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64) error {
 	c, err := s.campaign(ctx, tx, campaignID)
+	if err != nil {
+		return err
+	}
+	if !c.Open(s.now()) {
+		return apperr.New(apperr.EUnauthorized, "respondent.campaign_closed")
+	}
+	var birth, decision string
+	if err := tx.QueryRow(ctx, `SELECT st.birth_date, COALESCE((SELECT k.decision FROM consents k WHERE k.campaign_id = ?
+		AND k.student_id = ? ORDER BY k.at DESC, k.id DESC LIMIT 1), '') FROM students st JOIN campaign_students cs
+		ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`, campaignID, studentID, campaignID, studentID).Scan(&birth, &decision); err != nil {
+		return err
+	}
+	if s.exclusion(c, birth, decision) != "" {
+		return apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
+	}
+	return nil
+}
+
+// startSitting marks the sitting started (if the student was only invited)
+// and, given the hash of the access code used, that code used, in one
+// update; a code used meanwhile (or replaced) is refused. It returns the
+// respondent token.
+func (s *Service) startSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64, codeHash string) (string, error) {
+	now := s.now()
+	q := `UPDATE campaign_students SET state = CASE WHEN state = ? THEN ? ELSE state END,
+		started_at = CASE WHEN state = ? THEN ? ELSE started_at END`
+	args := []any{Invited, Started, Invited, db.Micro(now)}
+	if codeHash != "" {
+		q += `, code_used_at = ?`
+		args = append(args, db.Micro(now))
+	}
+	q += ` WHERE campaign_id = ? AND student_id = ?`
+	args = append(args, campaignID, studentID)
+	if codeHash != "" {
+		q += ` AND code_hash = ? AND code_used_at = 0`
+		args = append(args, codeHash)
+	}
+	res, err := tx.Exec(ctx, q, args...)
 	if err != nil {
 		return "", err
 	}
-	now := s.now()
-	if !c.Open(now) {
-		return "", apperr.New(apperr.EUnauthorized, "respondent.campaign_closed")
-	}
-	var birth, decision, state string
-	if err := tx.QueryRow(ctx, `SELECT st.birth_date, cs.state, COALESCE((SELECT k.decision FROM consents k WHERE k.campaign_id = ?
-		AND k.student_id = ? ORDER BY k.at DESC, k.id DESC LIMIT 1), '') FROM students st JOIN campaign_students cs
-		ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`, campaignID, studentID, campaignID, studentID).Scan(&birth, &state, &decision); err != nil {
+	if n, err := res.RowsAffected(); err != nil {
 		return "", err
-	}
-	if s.exclusion(c, birth, decision) != "" {
-		return "", apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
+	} else if n == 0 {
+		return "", apperr.New(apperr.EUnauthorized, "respondent.code_invalid")
 	}
 	token, err := s.sealToken(campaignID, studentID, now.Add(respondentLifetime))
 	if err != nil {
 		return "", apperr.Internal(err)
-	}
-	var set []string
-	var args []any
-	if state == Invited {
-		set, args = append(set, "state = ?", "started_at = ?"), append(args, Started, db.Micro(now))
-	}
-	if usedCode {
-		set, args = append(set, "code_used_at = ?"), append(args, db.Micro(now))
-	}
-	if len(set) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE campaign_students SET `+strings.Join(set, ", ")+` WHERE campaign_id = ? AND student_id = ?`,
-			append(args, campaignID, studentID)...); err != nil {
-			return "", err
-		}
 	}
 	return token, s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.open", ObjectType: "student",
 		ObjectID: itoa(studentID), Outcome: audit.Success, Detail: "campaign=" + itoa(campaignID)})
