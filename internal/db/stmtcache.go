@@ -19,7 +19,8 @@ func init() { sql.Register(sqliteDriver, cachingDriver{inner: &sqlite.Driver{}})
 
 // maxCached bounds the statements one connection keeps prepared: queries
 // built with a varying number of placeholders (multi-row inserts) would
-// otherwise fill it. Past the bound, statements run unprepared.
+// otherwise grow it without end. When it is full the cache starts over
+// (statements in use stay), so that the statements hot now get in again.
 const maxCached = 512
 
 // cachingDriver keeps every single statement a connection runs prepared
@@ -68,8 +69,16 @@ func (c *cachingConn) stmt(ctx context.Context, q string) (*cachedStmt, error) {
 		}
 		return s, nil
 	}
-	if len(c.stmts) >= maxCached || !cacheable(q) {
+	if !cacheable(q) {
 		return nil, nil
+	}
+	if len(c.stmts) >= maxCached {
+		for k, s := range c.stmts {
+			if !s.busy {
+				_ = s.st.Close()
+				delete(c.stmts, k)
+			}
+		}
 	}
 	st, err := c.inner.(driver.ConnPrepareContext).PrepareContext(ctx, q)
 	if err != nil {

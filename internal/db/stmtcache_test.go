@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/careloop/careloop/internal/db"
@@ -73,5 +74,28 @@ func TestCachedStatementNestedInItsOwnRows(t *testing.T) {
 	}
 	if _, err := d.Exec(ctx, `INSERT INTO cache_b (x) VALUES (1)`); err != nil {
 		t.Fatalf("second statement of the script did not run: %v", err)
+	}
+}
+
+// TestStatementCacheStartsOver: more distinct statements than the cache
+// holds all run, and so do the first ones again afterwards.
+func TestStatementCacheStartsOver(t *testing.T) {
+	d := testutil.DB(t)
+	ctx := context.Background()
+	err := d.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		for i := range 1200 {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT ? + `+strconv.Itoa(i), 1).Scan(&n); err != nil || n != i+1 {
+				t.Fatalf("statement %d: %d, %v", i, n, err)
+			}
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT ? + 0`, 5).Scan(&n); err != nil || n != 5 {
+			t.Fatalf("first statement again: %d, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
