@@ -14,30 +14,49 @@ type cpuUse struct {
 	ProcessCores float64 `json:"process_cores"` // CPU time of this process (server + load) per second of wall time
 	MachineBusy  float64 `json:"machine_busy"`  // share of all cores busy (includes PostgreSQL's backends), 0–1
 	IOWait       float64 `json:"iowait"`        // share of all cores idle waiting for the disk, 0–1
+	// DiskWriteBytes is what this process wrote to storage (/proc/self/io
+	// write_bytes): SQLite's WAL and checkpoints; 0 when unknown.
+	DiskWriteBytes int64 `json:"disk_write_bytes"`
 }
 
 type cpuMark struct {
 	at             time.Time
 	proc           time.Duration
+	written        int64
 	busy, io, all  uint64
 	machineUnknown bool
 }
 
 func startCPU() cpuMark {
-	m := cpuMark{at: time.Now(), proc: processCPU()}
+	m := cpuMark{at: time.Now(), proc: processCPU(), written: diskWritten()}
 	m.busy, m.io, m.all, m.machineUnknown = machineCPU()
 	return m
 }
 
 func (m cpuMark) stop() cpuUse {
 	wall := time.Since(m.at)
-	u := cpuUse{ProcessCores: float64(processCPU()-m.proc) / float64(wall)}
+	u := cpuUse{ProcessCores: float64(processCPU()-m.proc) / float64(wall), DiskWriteBytes: diskWritten() - m.written}
 	busy, io, all, unknown := machineCPU()
 	if !unknown && !m.machineUnknown && all > m.all {
 		u.MachineBusy = float64(busy-m.busy) / float64(all-m.all)
 		u.IOWait = float64(io-m.io) / float64(all-m.all)
 	}
 	return u
+}
+
+// diskWritten reads write_bytes of /proc/self/io (0 where there is none).
+func diskWritten() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func processCPU() time.Duration {

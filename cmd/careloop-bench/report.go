@@ -67,7 +67,7 @@ func newPhaseReport(p *phase) phaseReport {
 }
 
 func roundCPU(c cpuUse) cpuUse {
-	return cpuUse{ProcessCores: round(c.ProcessCores, 2), MachineBusy: round(c.MachineBusy, 2), IOWait: round(c.IOWait, 2)}
+	return cpuUse{ProcessCores: round(c.ProcessCores, 2), MachineBusy: round(c.MachineBusy, 2), IOWait: round(c.IOWait, 2), DiskWriteBytes: c.DiskWriteBytes}
 }
 
 type insertReport struct {
@@ -146,6 +146,10 @@ func (r *report) print(w io.Writer) {
 			l.P50, l.P95, l.P99, l.Max, p.Errors, c)
 	}
 	row("careloop  POST /s/answers", r.Careloop, r.Careloop.Answers, true)
+	if b := r.Careloop.CPU.DiskWriteBytes; b > 0 && r.Careloop.Submissions > 0 {
+		fmt.Fprintf(w, "%-34s %s\n", "", fmt.Sprintf("written to disk by the process: %.1f KB per submission (WAL and checkpoints)",
+			float64(b)/1024/float64(r.Careloop.Submissions)))
+	}
 	fmt.Fprintf(w, "%-34s %10s %9s %8.2f %8.2f %8.2f %8.2f\n", "careloop  POST /s (code check)", "", "",
 		r.Careloop.CodeCheck.P50, r.Careloop.CodeCheck.P95, r.Careloop.CodeCheck.P99, r.Careloop.CodeCheck.Max)
 	row("(a) bare net/http, decode only", r.BareHTTP, r.BareHTTP.Answers, true)

@@ -46,14 +46,25 @@ func (l *Log) RecordBatch(ctx context.Context, tx *db.Tx, entries []Entry) error
 	}
 	for start := 0; start < len(entries); start += batchRows {
 		chunk := entries[start:min(start+batchRows, len(entries))]
-		args := make([]any, 0, 13*len(chunk))
+		args := make([]any, 0, 13*len(chunk)+2)
 		for _, e := range chunk {
 			args = append(args, e.Seq, db.Micro(e.At), e.ActorUserID, e.ActorRole, e.ActorOrgID, e.Action,
 				e.ObjectType, e.ObjectID, e.Outcome, e.Detail, e.Algo, e.PrevHash, e.Hash)
 		}
 		values := strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?),", len(chunk)), ",")
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, actor_user_id, actor_role, actor_org_id, action,
-			object_type, object_id, outcome, detail, algo, prev_hash, hash) VALUES `+values, args...); err != nil {
+		insert := `INSERT INTO audit_log (seq, at, actor_user_id, actor_role, actor_org_id, action,
+			object_type, object_id, outcome, detail, algo, prev_hash, hash) VALUES ` + values
+		if tx.Dialect() == db.Postgres && start+batchRows >= len(entries) {
+			// The last rows and the head in one round trip: the head row
+			// stays locked until the commit, so every round trip here is
+			// one that all other writers wait for.
+			if _, err := tx.Exec(ctx, `WITH ins AS (`+insert+`) UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`,
+				append(args, seq, prev)...); err != nil {
+				return fmt.Errorf("audit insert: %w", err)
+			}
+			return nil
+		}
+		if _, err := tx.Exec(ctx, insert, args...); err != nil {
 			return fmt.Errorf("audit insert: %w", err)
 		}
 	}

@@ -99,13 +99,21 @@ func (d *DB) runGroup(batch []*groupJob) {
 			results[i] = j.ctx.Err()
 			continue
 		}
-		sp := fmt.Sprintf("g%d", i)
+		// One name for every unit: each unit's savepoint is released before
+		// the next one starts, and one statement text stays prepared.
+		const sp = "unit"
 		if _, err := stx.Exec("SAVEPOINT " + sp); err != nil {
 			results[i] = apperr.Internal(err)
 			continue
 		}
-		ctx := context.WithValue(j.ctx, txKey{}, t)
+		// The unit runs to its end once started: a caller that goes away
+		// must not interrupt a statement of the shared transaction (SQLite
+		// rolls the whole transaction back when an interrupted write is in
+		// one), and a cancellable context costs the driver a watcher
+		// goroutine per statement.
+		ctx := context.WithValue(context.WithoutCancel(j.ctx), txKey{}, t)
 		if results[i] = j.fn(ctx, t); results[i] != nil {
+			t.memo = nil // what the unit read may have been its own undone writes
 			if _, err := stx.Exec("ROLLBACK TO SAVEPOINT " + sp); err != nil {
 				_ = stx.Rollback()
 				for k, j := range batch {

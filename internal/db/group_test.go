@@ -56,3 +56,34 @@ func TestTxGroupedCommitsEachUnitAlone(t *testing.T) {
 		t.Fatalf("%d users committed, want 160", n)
 	}
 }
+
+// TestMemoOncePerGroup: a memoized value is read once in a group commit,
+// again after Forget, and every time outside a group.
+func TestMemoOncePerGroup(t *testing.T) {
+	d := testutil.DB(t)
+	ctx := context.Background()
+	calls := 0
+	read := func() (any, error) { calls++; return calls, nil }
+	err := d.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
+		a, _ := tx.Memo("k", read)
+		b, _ := tx.Memo("k", read)
+		tx.Forget("k")
+		c, _ := tx.Memo("k", read)
+		if d.Dialect == db.SQLite && (a != 1 || b != 1 || c != 2) {
+			t.Errorf("grouped memo gave %v %v %v", a, b, c)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls = 0
+	err = d.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, _ = tx.Memo("k", read)
+		_, _ = tx.Memo("k", read)
+		return nil
+	})
+	if err != nil || calls != 2 {
+		t.Fatalf("outside a group: %d calls, %v", calls, err)
+	}
+}

@@ -128,10 +128,28 @@ func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
 // At schedules args to run at at (now, if at is zero or past), inside tx:
 // the job exists exactly when tx commits. A job with the same kind and
 // arguments that is still pending is not inserted twice.
+//
+// In a group commit the job is inserted with the group's other jobs, in one
+// call, just before the group commits (see db.Tx.Defer).
 func (q *Queue) At(ctx context.Context, tx *db.Tx, args river.JobArgs, at time.Time) error {
-	opts := &river.InsertOpts{ScheduledAt: at, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	if _, err := q.client.InsertTx(ctx, tx.SQL(), args, opts); err != nil {
+	p := river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{ScheduledAt: at, UniqueOpts: river.UniqueOpts{ByArgs: true}}}
+	if tx.Defer("jobs", p, q.flush) {
+		return nil
+	}
+	if _, err := q.client.InsertTx(ctx, tx.SQL(), p.Args, p.InsertOpts); err != nil {
 		return apperr.Internal(fmt.Errorf("schedule %s: %w", args.Kind(), err))
+	}
+	return nil
+}
+
+// flush inserts the jobs deferred by a group commit.
+func (q *Queue) flush(ctx context.Context, tx *db.Tx, items []any) error {
+	params := make([]river.InsertManyParams, len(items))
+	for i, it := range items {
+		params[i] = it.(river.InsertManyParams)
+	}
+	if _, err := q.client.InsertManyTx(ctx, tx.SQL(), params); err != nil {
+		return apperr.Internal(fmt.Errorf("schedule %d jobs: %w", len(params), err))
 	}
 	return nil
 }

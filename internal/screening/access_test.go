@@ -3,6 +3,8 @@ package screening_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +35,7 @@ func TestCodesAreSingleUseAndForgiving(t *testing.T) {
 	}
 	typed := strings.ToLower(strings.ReplaceAll(codes["一号"], "-", " "))
 	token, err := e.svc.OpenWithCode(e.ctx, typed)
-	if err != nil || !strings.HasPrefix(token, "r_") {
+	if err != nil || !strings.HasPrefix(token, "rs_") {
 		t.Fatalf("OpenWithCode(%q) = %q, %v", typed, token, err)
 	}
 	if st, err := e.svc.Sitting(e.ctx, token); err != nil || st.CampaignID != cid || st.GivenName != "号" {
@@ -91,6 +93,46 @@ func TestCodesWorkOnlyInsideTheWindow(t *testing.T) {
 	wantMessage(t, "sitting after three hours", err, apperr.EUnauthorized, "respondent.session_expired")
 	_, err = e.svc.Sitting(e.ctx, "r_forged")
 	wantMessage(t, "forged token", err, apperr.EUnauthorized, "respondent.session_expired")
+	_, err = e.svc.Sitting(e.ctx, "rs_forged")
+	wantMessage(t, "forged sealed token", err, apperr.EUnauthorized, "respondent.session_expired")
+}
+
+// TestSealedTokenCannotBeAltered: a sealed respondent token with any byte
+// changed opens no sitting; a token of the earlier form (a session row)
+// still works until it expires.
+func TestSealedTokenCannotBeAltered(t *testing.T) {
+	e := newEnv(t)
+	e.seed(kid("A0001", "一号", e.a, 7, "1班", age13))
+	cid := e.create(e.coordX, campaign(e.x, screening.ConsentNone, screening.Target{SchoolID: e.a.ID}))
+	token, err := e.svc.OpenWithCode(e.ctx, e.codes(cid, e.a)["一号"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.svc.Sitting(e.ctx, token)
+	if err != nil || st.CampaignID != cid {
+		t.Fatalf("Sitting = %+v, %v", st, err)
+	}
+	for i := len("rs_"); i < len(token)-1; i += 7 { // the last character may carry unused bits
+		b := []byte(token)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		_, err := e.svc.Sitting(e.ctx, string(b))
+		wantMessage(t, "altered token", err, apperr.EUnauthorized, "respondent.session_expired")
+	}
+	// a session row written before sealed tokens (token hash = SHA-256 hex)
+	legacy := "r_legacy-token-value"
+	sum := sha256.Sum256([]byte(legacy))
+	now := e.clk.Now()
+	if _, err := e.svc.DB.Exec(e.ctx, `INSERT INTO respondent_sessions (token_hash, campaign_id, student_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, hex.EncodeToString(sum[:]), cid, st.StudentID, db.Micro(now), db.Micro(now.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.svc.Sitting(e.ctx, legacy); err != nil || got.StudentID != st.StudentID {
+		t.Fatalf("legacy token: %+v, %v", got, err)
+	}
 }
 
 func TestOpenWithNumberChecksBirthDate(t *testing.T) {

@@ -2,11 +2,11 @@ package screening
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,22 +47,31 @@ func respondentHash(token string) string {
 // unknown or expired code, or a student who may not be screened, gives the
 // same EUnauthorized answer. Callers rate-limit attempts.
 func (s *Service) OpenWithCode(ctx context.Context, code string) (string, error) {
-	var token string
-	err := s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var campaignID, studentID, used int64
+	// Find the code and check the student on the reader pool; the single
+	// writer only marks the code used, if it still is unused: the update's
+	// condition keeps it single-use, and every later request of the sitting
+	// checks eligibility (consent) again.
+	h := hashCode(code)
+	var campaignID, studentID int64
+	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var used int64
 		err := tx.QueryRow(ctx, `SELECT campaign_id, student_id, code_used_at FROM campaign_students WHERE code_hash = ?`,
-			hashCode(code)).Scan(&campaignID, &studentID, &used)
+			h).Scan(&campaignID, &studentID, &used)
 		if apperr.CodeOf(err) == apperr.ENotFound || (err == nil && used != 0) {
 			return apperr.New(apperr.EUnauthorized, "respondent.code_invalid")
 		}
 		if err != nil {
 			return err
 		}
-		if token, err = s.openSitting(ctx, tx, campaignID, studentID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE campaign_students SET code_used_at = ? WHERE campaign_id = ? AND student_id = ?`,
-			db.Micro(s.now()), campaignID, studentID)
+		return s.checkSitting(ctx, tx, campaignID, studentID)
+	})
+	if err != nil {
+		return "", err
+	}
+	var token string
+	err = s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		token, err = s.startSitting(ctx, tx, campaignID, studentID, h)
 		return err
 	})
 	return token, err
@@ -93,49 +102,126 @@ func (s *Service) OpenWithNumber(ctx context.Context, campaignID int64, studentN
 }
 
 // openSitting checks that the campaign is open and the student may be
-// screened, and creates a respondent session.
+// screened, and starts the sitting.
 func (s *Service) openSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64) (string, error) {
+	if err := s.checkSitting(ctx, tx, campaignID, studentID); err != nil {
+		return "", err
+	}
+	return s.startSitting(ctx, tx, campaignID, studentID, "")
+}
+
+// checkSitting checks that the campaign is open and the student may be
+// screened in it.
+func (s *Service) checkSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64) error {
 	c, err := s.campaign(ctx, tx, campaignID)
+	if err != nil {
+		return err
+	}
+	if !c.Open(s.now()) {
+		return apperr.New(apperr.EUnauthorized, "respondent.campaign_closed")
+	}
+	var birth, decision string
+	if err := tx.QueryRow(ctx, `SELECT st.birth_date, COALESCE((SELECT k.decision FROM consents k WHERE k.campaign_id = ?
+		AND k.student_id = ? ORDER BY k.at DESC, k.id DESC LIMIT 1), '') FROM students st JOIN campaign_students cs
+		ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`, campaignID, studentID, campaignID, studentID).Scan(&birth, &decision); err != nil {
+		return err
+	}
+	if s.exclusion(c, birth, decision) != "" {
+		return apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
+	}
+	return nil
+}
+
+// startSitting marks the sitting started (if the student was only invited)
+// and, given the hash of the access code used, that code used, in one
+// update; a code used meanwhile (or replaced) is refused. It returns the
+// respondent token.
+func (s *Service) startSitting(ctx context.Context, tx *db.Tx, campaignID, studentID int64, codeHash string) (string, error) {
+	now := s.now()
+	q := `UPDATE campaign_students SET state = CASE WHEN state = ? THEN ? ELSE state END,
+		started_at = CASE WHEN state = ? THEN ? ELSE started_at END`
+	args := []any{Invited, Started, Invited, db.Micro(now)}
+	if codeHash != "" {
+		q += `, code_used_at = ?`
+		args = append(args, db.Micro(now))
+	}
+	q += ` WHERE campaign_id = ? AND student_id = ?`
+	args = append(args, campaignID, studentID)
+	if codeHash != "" {
+		q += ` AND code_hash = ? AND code_used_at = 0`
+		args = append(args, codeHash)
+	}
+	res, err := tx.Exec(ctx, q, args...)
 	if err != nil {
 		return "", err
 	}
-	now := s.now()
-	if !c.Open(now) {
-		return "", apperr.New(apperr.EUnauthorized, "respondent.campaign_closed")
-	}
-	var birth, decision, state string
-	if err := tx.QueryRow(ctx, `SELECT st.birth_date, cs.state, COALESCE((SELECT k.decision FROM consents k WHERE k.campaign_id = ?
-		AND k.student_id = ? ORDER BY k.at DESC, k.id DESC LIMIT 1), '') FROM students st JOIN campaign_students cs
-		ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`, campaignID, studentID, campaignID, studentID).Scan(&birth, &state, &decision); err != nil {
+	if n, err := res.RowsAffected(); err != nil {
 		return "", err
+	} else if n == 0 {
+		return "", apperr.New(apperr.EUnauthorized, "respondent.code_invalid")
 	}
-	if s.exclusion(c, birth, decision) != "" {
-		return "", apperr.New(apperr.EUnauthorized, "respondent.not_eligible")
-	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	token, err := s.sealToken(campaignID, studentID, now.Add(respondentLifetime))
+	if err != nil {
 		return "", apperr.Internal(err)
-	}
-	token := "r_" + base64.RawURLEncoding.EncodeToString(b[:])
-	if _, err := tx.Exec(ctx, `INSERT INTO respondent_sessions (token_hash, campaign_id, student_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?)`, respondentHash(token), campaignID, studentID, db.Micro(now), db.Micro(now.Add(respondentLifetime))); err != nil {
-		return "", err
-	}
-	if state == Invited {
-		if _, err := tx.Exec(ctx, `UPDATE campaign_students SET state = ?, started_at = ? WHERE campaign_id = ? AND student_id = ?`,
-			Started, db.Micro(now), campaignID, studentID); err != nil {
-			return "", err
-		}
 	}
 	return token, s.Audit.Record(ctx, tx, audit.Entry{ActorRole: "respondent", Action: "screening.open", ObjectType: "student",
 		ObjectID: itoa(studentID), Outcome: audit.Success, Detail: "campaign=" + itoa(campaignID)})
 }
 
+// Respondent tokens are sealed and self-contained: "rs_" and the campaign,
+// the student and the expiry, sealed (authenticated encryption) with the
+// key ring under respondentTokenAAD, so that opening a sitting writes no
+// session row and every request reads none. Nothing ever changed a session
+// row once written; eligibility (the sitting's state, consent) is read
+// again on every request, as before. Tokens of the earlier form ("r_", a
+// random value whose hash is a respondent_sessions row) are still honoured
+// until they expire.
+const respondentTokenAAD = "respondent_token"
+
+func (s *Service) sealToken(campaignID, studentID int64, expires time.Time) (string, error) {
+	payload := itoa(campaignID) + ":" + itoa(studentID) + ":" + strconv.FormatInt(db.Micro(expires), 10)
+	sealed, err := s.Seal.Seal([]byte(payload), respondentTokenAAD)
+	if err != nil {
+		return "", err
+	}
+	return "rs_" + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// openToken returns what a sealed token names; ok is false for a token that
+// is not one, or was altered.
+func (s *Service) openToken(token string) (campaignID, studentID, expires int64, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(token, "rs_"))
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	plain, err := s.Seal.Open(raw, respondentTokenAAD)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	parts := strings.Split(string(plain), ":")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	var errs [3]error
+	campaignID, errs[0] = strconv.ParseInt(parts[0], 10, 64)
+	studentID, errs[1] = strconv.ParseInt(parts[1], 10, 64)
+	expires, errs[2] = strconv.ParseInt(parts[2], 10, 64)
+	return campaignID, studentID, expires, errs[0] == nil && errs[1] == nil && errs[2] == nil
+}
+
 // sitting resolves a respondent token inside tx.
 func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sitting, *Campaign, error) {
 	var campaignID, studentID, expires int64
-	err := tx.QueryRow(ctx, `SELECT campaign_id, student_id, expires_at FROM respondent_sessions WHERE token_hash = ?`,
-		respondentHash(token)).Scan(&campaignID, &studentID, &expires)
+	var err error
+	if strings.HasPrefix(token, "rs_") {
+		var ok bool
+		if campaignID, studentID, expires, ok = s.openToken(token); !ok {
+			err = apperr.NotFound()
+		}
+	} else {
+		err = tx.QueryRow(ctx, `SELECT campaign_id, student_id, expires_at FROM respondent_sessions WHERE token_hash = ?`,
+			respondentHash(token)).Scan(&campaignID, &studentID, &expires)
+	}
 	if err != nil || db.Micro(s.now()) >= expires {
 		return nil, nil, apperr.New(apperr.EUnauthorized, "respondent.session_expired")
 	}
@@ -145,10 +231,11 @@ func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sittin
 	}
 	var name, birth, state, decision string
 	var started int64
-	if err := tx.QueryRow(ctx, `SELECT st.name, st.birth_date, cs.state, cs.started_at, COALESCE((SELECT k.decision FROM consents k
+	var attempt int
+	if err := tx.QueryRow(ctx, `SELECT st.name, st.birth_date, cs.state, cs.started_at, cs.attempt, COALESCE((SELECT k.decision FROM consents k
 		WHERE k.campaign_id = cs.campaign_id AND k.student_id = cs.student_id ORDER BY k.at DESC, k.id DESC LIMIT 1), '')
 		FROM students st JOIN campaign_students cs ON cs.student_id = st.id AND cs.campaign_id = ? WHERE st.id = ?`,
-		campaignID, studentID).Scan(&name, &birth, &state, &started, &decision); err != nil {
+		campaignID, studentID).Scan(&name, &birth, &state, &started, &attempt, &decision); err != nil {
 		return nil, nil, err
 	}
 	if state != Completed && s.exclusion(c, birth, decision) != "" {
@@ -157,7 +244,7 @@ func (s *Service) sitting(ctx context.Context, tx *db.Tx, token string) (*Sittin
 	}
 	st := &Sitting{CampaignID: campaignID, StudentID: studentID, CampaignName: c.Name, GivenName: givenName(name),
 		Battery: s.battery(c.Instruments, student.AgeOn(birth, c.StartsAt)), Draft: Answers{}, Completed: state == Completed,
-		StartedAt: db.FromMicro(started)}
+		StartedAt: db.FromMicro(started), Attempt: attempt}
 	var sealed []byte
 	err = tx.QueryRow(ctx, `SELECT answers FROM response_drafts WHERE campaign_id = ? AND student_id = ?`, campaignID, studentID).Scan(&sealed)
 	if err == nil {

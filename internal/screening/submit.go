@@ -179,10 +179,6 @@ func (s *Service) Submit(ctx context.Context, token string, sub Submission) (*Ou
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var err error
 		st, c, err = s.sitting(ctx, tx, token)
-		if err == nil {
-			err = tx.QueryRow(ctx, `SELECT attempt FROM campaign_students WHERE campaign_id = ? AND student_id = ?`,
-				c.ID, st.StudentID).Scan(&st.Attempt)
-		}
 		if err == nil && s.OnScreened != nil {
 			prev, err = previousTotals(ctx, tx, st.StudentID, c.ID)
 		}

@@ -117,14 +117,22 @@ func ancestors(path string) []int64 {
 // trying the units in the order given.
 func memberAt(ctx context.Context, tx *db.Tx, role string, units []int64) (holder, bool, error) {
 	for _, u := range units {
-		var h holder
-		err := tx.QueryRow(ctx, `SELECT m.user_id, m.org_unit_id FROM memberships m JOIN users u ON u.id = m.user_id
-			WHERE m.org_unit_id = ? AND m.role = ? AND u.active = 1 ORDER BY m.user_id LIMIT 1`, u, role).Scan(&h.userID, &h.orgID)
-		if err == nil {
-			return h, true, nil
+		// Memberships do not change within a group commit (see db.Tx.Memo):
+		// the students of one school share its counsellor's lookup.
+		v, err := tx.Memo("warning.member:"+role+":"+itoa(u), func() (any, error) {
+			var h holder
+			err := tx.QueryRow(ctx, `SELECT m.user_id, m.org_unit_id FROM memberships m JOIN users u ON u.id = m.user_id
+				WHERE m.org_unit_id = ? AND m.role = ? AND u.active = 1 ORDER BY m.user_id LIMIT 1`, u, role).Scan(&h.userID, &h.orgID)
+			if apperr.CodeOf(err) == apperr.ENotFound {
+				return (*holder)(nil), nil
+			}
+			return &h, err
+		})
+		if err != nil {
+			return holder{}, false, err
 		}
-		if apperr.CodeOf(err) != apperr.ENotFound {
-			return h, false, err
+		if h := v.(*holder); h != nil {
+			return *h, true, nil
 		}
 	}
 	return holder{}, false, nil

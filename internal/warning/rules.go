@@ -121,7 +121,11 @@ func (s *Service) SaveRule(ctx context.Context, p access.Principal, r Rule) (*Ru
 	return &r, nil
 }
 
+// activeRulesKey memoizes the active rules in a group commit (see db.Tx.Memo).
+const activeRulesKey = "warning.active_rules"
+
 func (s *Service) insertVersion(ctx context.Context, tx *db.Tx, r *Rule, author int64) error {
+	tx.Forget(activeRulesKey)
 	err := tx.QueryRow(ctx, `SELECT id, version FROM warning_rules WHERE org_unit_id = ? AND name = ?`, r.OrgUnitID, r.Name).Scan(&r.ID, &r.Version)
 	switch apperr.CodeOf(err) {
 	case "":
@@ -169,12 +173,14 @@ func scanRules(ctx context.Context, tx *db.Tx, q string, args ...any) ([]Rule, e
 // RulesFor returns the active rules that apply to a student of the unit at
 // path: the rules of the unit and of every unit above it.
 func RulesFor(ctx context.Context, tx *db.Tx, path string) ([]Rule, error) {
-	all, err := scanRules(ctx, tx, `SELECT `+ruleColumns+` WHERE r.active = 1 ORDER BY r.id`)
+	v, err := tx.Memo(activeRulesKey, func() (any, error) {
+		return scanRules(ctx, tx, `SELECT `+ruleColumns+` WHERE r.active = 1 ORDER BY r.id`)
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, r := range all {
+	var out []Rule
+	for _, r := range v.([]Rule) {
 		if strings.HasPrefix(path, r.OrgPath) {
 			out = append(out, r)
 		}
