@@ -136,7 +136,6 @@ func visibleWith(p access.Principal, c *Campaign, perm access.Permission) bool {
 	return false
 }
 
-
 // CampaignName returns a campaign's name and window only, for a summary's
 // heading (the caller has been checked by TierSummary).
 func (s *Service) CampaignName(ctx context.Context, id int64) (*Campaign, error) {
