@@ -59,17 +59,7 @@ func main() {
 			os.Exit(2)
 		}
 		r, err := runWorklist(context.Background(), o)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "careloop-bench:", err)
-			os.Exit(1)
-		}
-		if o.json {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(r)
-		} else {
-			r.print(o)
-		}
+		emit(o, r, err, func() { r.print(o) })
 		return
 	}
 	if o.submissions < 1 || o.clients < 1 || o.warmup < 0 || o.perConn < 1 || o.perConn > 10 || o.batch < 1 || o.batch > 1000 {
@@ -77,20 +67,25 @@ func main() {
 		os.Exit(2)
 	}
 	r, err := run(context.Background(), o)
+	emit(o, r, err, func() { r.print(os.Stdout) })
+	if r.Verify == nil || !r.Verify.OK || r.Careloop.Errors > 0 {
+		os.Exit(1)
+	}
+}
+
+// emit prints a report as text or JSON, or the error and exits.
+func emit(o options, r any, err error, text func()) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "careloop-bench:", err)
 		os.Exit(1)
 	}
-	if o.json {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(r)
-	} else {
-		r.print(os.Stdout)
+	if !o.json {
+		text()
+		return
 	}
-	if r.Verify == nil || !r.Verify.OK || r.Careloop.Errors > 0 {
-		os.Exit(1)
-	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(r)
 }
 
 func progress(o options, format string, args ...any) {
