@@ -32,7 +32,9 @@ type Options struct {
 	Now func() time.Time
 	// PollInterval is how often idle workers look for due jobs (default 1s).
 	PollInterval time.Duration
-	// Workers is how many jobs run at once (default 4).
+	// Workers is how many jobs run at once (default 16: a screening
+	// sitting's timers fall due together, and River fetches at most this
+	// many jobs per poll).
 	Workers int
 	Log     *slog.Logger
 }
@@ -83,7 +85,7 @@ func (q *Queue) config() *river.Config {
 	}
 	n := q.opts.Workers
 	if n <= 0 {
-		n = 4
+		n = 16
 	}
 	log := q.opts.Log
 	if log == nil {
