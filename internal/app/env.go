@@ -15,6 +15,7 @@ import (
 	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/org"
@@ -42,6 +43,7 @@ type env struct {
 	notify  *notify.Service
 	warn    *warning.Service
 	care    *care.Service
+	hotline *hotline.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -162,6 +164,11 @@ func (e *env) loop(ctx context.Context) error {
 		}}
 	e.screen.OnScreened = e.warn.OnScreened
 	jobs.Handle(e.jobs, &warning.DeadlineWorker{S: e.warn})
+	pepper, err := e.keys.Derive("contact identifiers")
+	if err != nil {
+		return err
+	}
+	e.hotline = &hotline.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper}
 	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}
 	jobs.Handle(e.jobs, &care.FollowUpWorker{S: e.care})
 	return nil

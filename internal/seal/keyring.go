@@ -15,6 +15,7 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -282,3 +283,23 @@ type Sealer interface {
 }
 
 var _ Sealer = (*Keyring)(nil)
+
+// Derive returns 32 bytes that only the holder of the keyring can compute,
+// stable for a label: a keyed pseudo-random function for keyed hashes of
+// low-entropy identifiers (a phone number must not be found again by
+// hashing every number). It uses the key with the smallest id, which must
+// stay in the keyring as long as values derived from it are stored: the
+// AEAD of that key seals the label under a nonce reserved for derivation
+// (all zero; random nonces of ordinary seals meet it with probability
+// 2^-96), and the result is hashed.
+func (r *Keyring) Derive(label string) ([]byte, error) {
+	ids := r.KeyIDs()
+	if len(ids) == 0 {
+		return nil, errors.New("seal: no key to derive from")
+	}
+	k, _ := r.lookup(ids[0])
+	nonce := make([]byte, k.aead.NonceSize())
+	out := k.aead.Seal(nil, nonce, []byte("careloop derive v1: "+label), nil)
+	sum := sha256.Sum256(out)
+	return sum[:], nil
+}
