@@ -19,6 +19,7 @@ var navItems = []navItem{
 	{Key: "nav.work", Href: "/work", Perm: access.AlertHandle, ID: "work"},
 	{Key: "nav.alerts", Href: "/alerts", Perm: access.AlertHandle, ID: "alerts"},
 	{Key: "nav.counselling", Href: "/counselling", Perm: access.CaseManage, ID: "counselling"},
+	{Key: "nav.contacts", Href: "/contacts", Perm: access.HotlineContact, ID: "contacts"},
 	{Key: "nav.reviews", Href: "/reviews", Perm: access.ReviewManage, ID: "reviews"},
 	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
 	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},

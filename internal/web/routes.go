@@ -129,6 +129,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("POST /duty/{id}/end", access.DutyManage, s.endShift)
 	perm("GET /concerns/new", access.ConcernReport, s.concernForm)
 	perm("POST /concerns", access.ConcernReport, s.reportConcern)
+	perm("GET /contacts", access.HotlineContact, s.contacts)
+	perm("POST /contacts", access.HotlineContact, s.startContact)
+	perm("GET /contacts/{id}", access.HotlineContact, s.contact)
+	perm("POST /contacts/{id}", access.HotlineContact, s.saveContact)
+	perm("POST /contacts/{id}/draft", access.HotlineContact, s.autosaveContact)
+	perm("POST /contacts/{id}/finalise", access.HotlineContact, s.finaliseContact)
+	perm("POST /contacts/{id}/transfer", access.HotlineContact, s.transferContact)
 
 	perm("GET /instruments", access.RecordRead, s.instruments)
 	perm("GET /instruments/{id}/fhir", access.RecordRead, s.instrumentFHIR)

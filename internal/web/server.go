@@ -12,6 +12,7 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
@@ -28,6 +29,7 @@ type Server struct {
 	Screening     *screening.Service
 	Warning       *warning.Service
 	Care          *care.Service
+	Hotline       *hotline.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger
