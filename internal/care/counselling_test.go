@@ -16,7 +16,6 @@ import (
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
-	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/student"
 	"github.com/careloop/careloop/internal/testutil"
 	"github.com/careloop/careloop/internal/warning"
@@ -55,14 +54,7 @@ func newLoopEnv(t *testing.T) *loopEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := seal.NewKeyring()
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i*11 + 5)
-	}
-	if err := keys.Rotate("k1", seal.AES256GCM, key); err != nil {
-		t.Fatal(err)
-	}
+	keys := testutil.Keyring(t)
 	q, err := jobs.New(d, jobs.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

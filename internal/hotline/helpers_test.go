@@ -45,14 +45,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := seal.NewKeyring()
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i*5 + 1)
-	}
-	if err := keys.Rotate("k1", seal.AES256GCM, key); err != nil {
-		t.Fatal(err)
-	}
+	keys := testutil.Keyring(t)
 	pepper, err := keys.Derive("contact identifiers")
 	if err != nil {
 		t.Fatal(err)

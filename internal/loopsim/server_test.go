@@ -57,14 +57,7 @@ func newWorld(t *testing.T, start time.Time) *world {
 	// testutil.DatabaseURL is what testutil.DB uses; the simulation needs the
 	// address itself to open the database again from a second process.
 	w := &world{t: t, ctx: context.Background(), clk: testutil.NewClock(start), url: testutil.DatabaseURL(t),
-		dir: filepath.Join(t.TempDir(), "data"), keys: seal.NewKeyring()}
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i*11 + 5)
-	}
-	if err := w.keys.Rotate("k1", seal.AES256GCM, key); err != nil {
-		t.Fatal(err)
-	}
+		dir: filepath.Join(t.TempDir(), "data"), keys: testutil.Keyring(t)}
 	var err error
 	if w.log, err = audit.New("sha256", w.clk.Now); err != nil {
 		t.Fatal(err)

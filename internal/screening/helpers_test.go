@@ -13,7 +13,6 @@ import (
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/screening/instrument"
-	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/student"
 	"github.com/careloop/careloop/internal/testutil"
 )
@@ -56,14 +55,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := seal.NewKeyring()
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i*13 + 1)
-	}
-	if err := keys.Rotate("k1", seal.AES256GCM, key); err != nil {
-		t.Fatal(err)
-	}
+	keys := testutil.Keyring(t)
 	cat, err := instrument.Library()
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/org"
-	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/student"
 	"github.com/careloop/careloop/internal/testutil"
 )
@@ -41,14 +40,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := seal.NewKeyring()
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i * 7)
-	}
-	if err := keys.Rotate("k1", seal.AES256GCM, key); err != nil {
-		t.Fatal(err)
-	}
+	keys := testutil.Keyring(t)
 	now := func() time.Time { return today }
 	e := &env{t: t, ctx: context.Background(), d: d, nextUser: 100,
 		s:   &student.Service{DB: d, Audit: log, Seal: keys, Now: now},

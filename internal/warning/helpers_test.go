@@ -69,14 +69,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := seal.NewKeyring()
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i*7 + 3)
-	}
-	if err := keys.Rotate("k1", seal.AES256GCM, key); err != nil {
-		t.Fatal(err)
-	}
+	keys := testutil.Keyring(t)
 	q, err := jobs.New(d, jobs.Options{Now: clk.Now, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
