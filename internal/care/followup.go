@@ -97,16 +97,9 @@ func (s *Service) PlanFollowUp(ctx context.Context, p access.Principal, caseID i
 	}
 	var id int64
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		c, err := loadCase(ctx, tx, caseID)
+		c, m, err := writableCase(ctx, tx, p, caseID)
 		if err != nil {
 			return err
-		}
-		m, ok := c.grant(p, access.CaseManage, true)
-		if !ok {
-			return c.denied(p)
-		}
-		if c.State == CaseClosed {
-			return apperr.New(apperr.EConflict, "case.already_closed")
 		}
 		if id, err = tx.InsertID(ctx, `INSERT INTO follow_ups (case_id, student_id, owner_id, kind, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			caseID, c.StudentID, c.OwnerID, kind, db.Micro(due), db.Micro(s.now())); err != nil {

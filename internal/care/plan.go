@@ -115,16 +115,9 @@ func (s *Service) SavePlan(ctx context.Context, p access.Principal, caseID int64
 	}
 	var version int
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		c, err := loadCase(ctx, tx, caseID)
+		c, m, err := writableCase(ctx, tx, p, caseID)
 		if err != nil {
 			return err
-		}
-		m, ok := c.grant(p, access.CaseManage, true)
-		if !ok {
-			return c.denied(p)
-		}
-		if c.State == CaseClosed {
-			return apperr.New(apperr.EConflict, "case.already_closed")
 		}
 		ids, users := make([]any, len(in.Responsible)), make([]string, len(in.Responsible))
 		for i, u := range in.Responsible {
@@ -195,4 +188,21 @@ func (s *Service) plansOf(ctx context.Context, tx *db.Tx, caseID int64) ([]Plan,
 		out = append(out, pl)
 	}
 	return out, apperr.Internal(rows.Err())
+}
+
+// writableCase loads a case that the caller may write to (case.manage over
+// the student's school, or its owner) and that is not closed.
+func writableCase(ctx context.Context, tx *db.Tx, p access.Principal, caseID int64) (*Case, access.Membership, error) {
+	c, err := loadCase(ctx, tx, caseID)
+	if err != nil {
+		return nil, access.Membership{}, err
+	}
+	m, ok := c.grant(p, access.CaseManage, true)
+	if !ok {
+		return nil, m, c.denied(p)
+	}
+	if c.State == CaseClosed {
+		return nil, m, apperr.New(apperr.EConflict, "case.already_closed")
+	}
+	return c, m, nil
 }
