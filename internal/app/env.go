@@ -16,6 +16,11 @@ import (
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/hotline"
+	"github.com/careloop/careloop/internal/hotline/chat"
+	"github.com/careloop/careloop/internal/hotline/letter"
+	"github.com/careloop/careloop/internal/hotline/phone"
+	"github.com/careloop/careloop/internal/hotline/station"
+	"github.com/careloop/careloop/internal/hotline/wechat"
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/org"
@@ -44,6 +49,11 @@ type env struct {
 	warn    *warning.Service
 	care    *care.Service
 	hotline *hotline.Service
+	chat    *chat.Service
+	wechat  *wechat.Service
+	phone   *phone.Service
+	letters *letter.Service
+	station *station.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -169,6 +179,11 @@ func (e *env) loop(ctx context.Context) error {
 		return err
 	}
 	e.hotline = &hotline.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper}
+	e.chat = &chat.Service{}
+	e.wechat = &wechat.Service{}
+	e.phone = &phone.Service{}
+	e.letters = &letter.Service{}
+	e.station = &station.Service{}
 	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}
 	jobs.Handle(e.jobs, &care.FollowUpWorker{S: e.care})
 	return nil

@@ -161,5 +161,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("GET /audit", access.AuditRead, s.auditTrail)
 	perm("POST /audit/verify", access.AuditRead, s.auditVerify)
 
+	g := guards{public: public, signedIn: signedIn, perm: perm}
+	s.chatRoutes(g)
+	s.wechatRoutes(g)
+	s.phoneRoutes(g)
+	s.letterRoutes(g)
+	s.stationRoutes(g)
+
 	public("/", s.notFound)
 }

@@ -13,6 +13,11 @@ import (
 	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/hotline"
+	"github.com/careloop/careloop/internal/hotline/chat"
+	"github.com/careloop/careloop/internal/hotline/letter"
+	"github.com/careloop/careloop/internal/hotline/phone"
+	"github.com/careloop/careloop/internal/hotline/station"
+	"github.com/careloop/careloop/internal/hotline/wechat"
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
@@ -30,6 +35,11 @@ type Server struct {
 	Warning       *warning.Service
 	Care          *care.Service
 	Hotline       *hotline.Service
+	Chat          *chat.Service
+	WeChat        *wechat.Service
+	Phone         *phone.Service
+	Letters       *letter.Service
+	Station       *station.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger

@@ -1,0 +1,4 @@
+package web
+
+// chatRoutes registers the pages of the hotline's chat part.
+func (s *Server) chatRoutes(g guards) {}
