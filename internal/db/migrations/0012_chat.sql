@@ -11,6 +11,7 @@ CREATE TABLE conversations (
     state          TEXT    NOT NULL DEFAULT 'waiting', -- waiting, active, ended, abandoned
     visitor_hash   TEXT    NOT NULL,            -- keyed hash of the child's token or WeChat id
     profile_id     BIGINT  NOT NULL DEFAULT 0,  -- repeat-contacter profile (WeChat)
+    reply_to       {{BLOB}},                    -- sealed: the channel's address of the child (a WeChat openid)
     counsellor_id  BIGINT  NOT NULL DEFAULT 0,  -- who holds it now
     contact_id     BIGINT  NOT NULL DEFAULT 0,  -- the draft contact, made when taken
     last_seq       INTEGER NOT NULL DEFAULT 0,
