@@ -179,7 +179,9 @@ func (e *env) loop(ctx context.Context) error {
 		return err
 	}
 	e.hotline = &hotline.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper}
-	e.chat = &chat.Service{}
+	e.chat = &chat.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper, Hotline: e.hotline, Jobs: e.jobs,
+		Repliers: map[string]chat.Replier{}}
+	jobs.Handle(e.jobs, &chat.ReplyWorker{S: e.chat})
 	e.wechat = &wechat.Service{}
 	e.phone = &phone.Service{}
 	e.letters = &letter.Service{}

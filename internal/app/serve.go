@@ -11,6 +11,8 @@ import (
 
 	"github.com/careloop/careloop/internal/api"
 	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/hotline/chat"
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +44,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer cancel()
 		_ = e.jobs.Stop(sctx)
 	}()
+	if e.db.Dialect == db.Postgres {
+		// Several instances share one PostgreSQL: chats wake each other
+		// through LISTEN/NOTIFY.
+		b, err := chat.NewPG(ctx, cfg.DatabaseURL, e.log)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		e.chat.Broker = b
+	}
 	handler, err := e.handler()
 	if err != nil {
 		return err

@@ -45,6 +45,11 @@ func (s *Service) mayEdit(ctx context.Context, tx *db.Tx, p access.Principal, c 
 	sup, isSup := p.At(access.HotlineSupervise, c.StationPath)
 	m, inScope := p.At(access.HotlineContact, c.StationPath)
 	if !inScope && !isSup {
+		// A draft transferred across the station network stays at its
+		// station; its holder edits it from their own branch.
+		if g, ok := p.Grant(access.HotlineContact); ok && c.State == "draft" && c.CounsellorID == p.UserID {
+			return g, nil
+		}
 		return m, apperr.NotFound()
 	}
 	if isSup {
@@ -236,7 +241,9 @@ func (s *Service) FindContact(ctx context.Context, p access.Principal, id int64)
 		m, ok := p.At(access.HotlineContact, c.StationPath)
 		if !ok {
 			if m, ok = p.At(access.HotlineSupervise, c.StationPath); !ok {
-				return apperr.NotFound()
+				if m, ok = p.Grant(access.HotlineContact); !ok || c.CounsellorID != p.UserID {
+					return apperr.NotFound()
+				}
 			}
 		}
 		if len(sealed) > 0 {

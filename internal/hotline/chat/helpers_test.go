@@ -1,0 +1,122 @@
+package chat_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/apperr"
+	"github.com/careloop/careloop/internal/audit"
+	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/hotline"
+	"github.com/careloop/careloop/internal/hotline/chat"
+	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/testutil"
+)
+
+// env has a city with a hotline station and a branch, a second station,
+// and the chat service on a controllable clock.
+type env struct {
+	t                          *testing.T
+	ctx                        context.Context
+	d                          *db.DB
+	clk                        *testutil.Clock
+	svc                        *chat.Service
+	org                        *org.Service
+	ppl                        *people.Service
+	city, station, branch, far *org.Unit
+	admin                      access.Principal
+	next                       int
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	d := testutil.DB(t)
+	clk := testutil.NewClock(time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC))
+	log, err := audit.New("sha256", clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := testutil.Keyring(t)
+	pepper, err := keys.Derive("contact identifiers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hl := &hotline.Service{DB: d, Audit: log, Seal: keys, Pepper: pepper, Now: clk.Now}
+	e := &env{t: t, ctx: ctx, d: d, clk: clk,
+		svc: &chat.Service{DB: d, Audit: log, Seal: keys, Pepper: pepper, Hotline: hl, Now: clk.Now, Cap: 2},
+		org: &org.Service{DB: d, Audit: log, Now: clk.Now},
+		ppl: &people.Service{DB: d, Audit: log, Seal: keys, Now: clk.Now}}
+	if e.city, err = e.org.CreateRoot(ctx, "江海市", "Jianghai"); err != nil {
+		t.Fatal(err)
+	}
+	e.admin = access.Principal{UserID: 900001, Memberships: []access.Membership{{OrgID: e.city.ID, OrgPath: e.city.Path, Role: access.SysAdmin}}}
+	e.station = e.unit(org.HotlineStation, "陶老师工作站", e.city)
+	e.branch = e.unit(org.HotlineStation, "东城分站", e.station)
+	e.far = e.unit(org.HotlineStation, "另一热线", e.city)
+	t.Cleanup(func() {
+		if _, problem, err := audit.Verify(ctx, d); err != nil || problem != nil {
+			t.Errorf("audit chain: %v %v", problem, err)
+		}
+	})
+	return e
+}
+
+func (e *env) unit(kind org.Kind, name string, parent *org.Unit) *org.Unit {
+	e.t.Helper()
+	u, err := e.org.CreateUnit(e.ctx, e.admin, org.NewUnit{Kind: kind, Name: name, ParentID: parent.ID})
+	if err != nil {
+		e.t.Fatalf("CreateUnit %s: %v", name, err)
+	}
+	return u
+}
+
+func (e *env) user(role string, at *org.Unit) access.Principal {
+	e.t.Helper()
+	e.next++
+	name := "chat-staff-" + strconv.Itoa(e.next)
+	id, _, err := e.ppl.Bootstrap(e.ctx, people.NewUser{Username: name, DisplayName: role + " " + name}, "Chat-Test-Pass-2026", at.ID, role)
+	if err != nil {
+		e.t.Fatalf("Bootstrap: %v", err)
+	}
+	return access.Principal{UserID: id, Username: name, Memberships: []access.Membership{{OrgID: at.ID, OrgPath: at.Path, Role: role}}}
+}
+
+func (e *env) num(q string, args ...any) int64 {
+	e.t.Helper()
+	var n int64
+	if err := e.d.Read(e.ctx, func(ctx context.Context, tx *db.Tx) error { return tx.QueryRow(ctx, q, args...).Scan(&n) }); err != nil {
+		e.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// visit starts a web chat at a station and says a first message.
+func (e *env) visit(station *org.Unit, urgency, first string) (*chat.Conversation, string) {
+	e.t.Helper()
+	c, token, err := e.svc.Visit(e.ctx, station.ID, urgency)
+	if err != nil {
+		e.t.Fatalf("Visit: %v", err)
+	}
+	if first != "" {
+		if _, err := e.svc.ChildSay(e.ctx, token, "m1", first); err != nil {
+			e.t.Fatalf("ChildSay: %v", err)
+		}
+	}
+	return c, token
+}
+
+func wantCode(t *testing.T, what string, err error, code apperr.Code) {
+	t.Helper()
+	if got := apperr.CodeOf(err); got != code {
+		t.Errorf("%s: code %q (%v), want %q", what, got, err, code)
+	}
+}
+
+func chatLexicon() *chat.Lexicon { return chat.DefaultLexicon() }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
