@@ -24,6 +24,9 @@ var (
 		"GET /s": true, "POST /s": true, "GET /c/{id}": true, "POST /c/{id}": true,
 		"GET /s/q": true, "POST /s/q": true, "GET /s/review": true, "POST /s/submit": true, "GET /s/thanks": true,
 		"POST /s/answers": true,
+		// The children's web chat: anonymous; the chat cookie's token is the
+		// only key to a conversation.
+		"GET /chat": true, "POST /chat": true, "POST /chat/leave": true, "GET /chat/socket": true,
 	}
 	signedInRoutes = map[string]bool{
 		"GET /{$}": true, "GET /account": true, "GET /notifications": true, "POST /notifications/read": true, // a user's own notifications only
