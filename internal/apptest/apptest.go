@@ -18,9 +18,10 @@ import (
 
 // Instance is a running server.
 type Instance struct {
-	URL     string // http://127.0.0.1:PORT
-	DataDir string
-	out     *syncBuffer
+	URL         string // http://127.0.0.1:PORT
+	DataDir     string
+	DatabaseURL string // "" on SQLite (the file is in DataDir)
+	out         *syncBuffer
 }
 
 // Stdout returns what the server printed so far (demo accounts, one-time
@@ -48,11 +49,26 @@ func (s *syncBuffer) String() string {
 // database and a free port, and stops it when the test ends.
 func Start(tb testing.TB, args ...string) *Instance {
 	tb.Helper()
+	return start(tb, testutil.DatabaseURL(tb), args)
+}
+
+// Another runs a second server on the database of i (PostgreSQL: a second
+// instance of one deployment), with args (give it the same
+// --seal-key-file as i).
+func Another(tb testing.TB, i *Instance, args ...string) *Instance {
+	tb.Helper()
+	if i.DatabaseURL == "" {
+		tb.Fatal("apptest.Another needs PostgreSQL")
+	}
+	return start(tb, i.DatabaseURL, args)
+}
+
+func start(tb testing.TB, dbURL string, args []string) *Instance {
 	dataDir := filepath.Join(tb.TempDir(), "data")
 	env := map[string]string{
 		"CARELOOP_DATA":         dataDir,
 		"CARELOOP_ADDR":         "127.0.0.1:0",
-		"CARELOOP_DATABASE_URL": testutil.DatabaseURL(tb),
+		"CARELOOP_DATABASE_URL": dbURL,
 		"CARELOOP_LOG_LEVEL":    "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,7 +94,7 @@ func Start(tb testing.TB, args ...string) *Instance {
 		if i := strings.Index(s, app.Listening); i >= 0 {
 			rest := s[i+len(app.Listening):]
 			addr := strings.Fields(rest)[0]
-			return &Instance{URL: "http://" + addr, DataDir: dataDir, out: out}
+			return &Instance{URL: "http://" + addr, DataDir: dataDir, DatabaseURL: dbURL, out: out}
 		}
 		select {
 		case err := <-done:
