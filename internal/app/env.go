@@ -178,7 +178,7 @@ func (e *env) loop(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.hotline = &hotline.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper}
+	e.hotline = &hotline.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper, Warning: e.warn, Notify: e.notify}
 	e.chat = &chat.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper, Hotline: e.hotline, Jobs: e.jobs,
 		Repliers: map[string]chat.Replier{}}
 	jobs.Handle(e.jobs, &chat.ReplyWorker{S: e.chat})

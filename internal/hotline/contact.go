@@ -17,7 +17,9 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/hotline/taxonomy"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/seal"
+	"github.com/careloop/careloop/internal/warning"
 )
 
 // Channels of a contact.
@@ -41,6 +43,8 @@ type Service struct {
 	Seal     seal.Sealer
 	Pepper   []byte              // the key of identifier hashes (seal.Keyring.Derive)
 	Taxonomy []taxonomy.Category // the station's concerns; nil: taxonomy.Default()
+	Warning  *warning.Service    // alerts for known students
+	Notify   *notify.Service     // crisis escalations
 	Now      func() time.Time
 }
 

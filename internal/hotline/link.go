@@ -40,3 +40,17 @@ func (s *Service) LinkStudent(ctx context.Context, p access.Principal, contactID
 		return s.Audit.Record(ctx, tx, auditEntry(p, m, "contact.link_student", "student", studentID, "contact="+itoa(contactID)))
 	})
 }
+
+// LinkStudentNo links a contact to the student with a student number (学籍号),
+// under the same rules as LinkStudent: an unknown number and one outside
+// the caller's records get the same answer.
+func (s *Service) LinkStudentNo(ctx context.Context, p access.Principal, contactID int64, studentNo string) error {
+	var id int64
+	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		return tx.QueryRow(ctx, `SELECT id FROM students WHERE student_no = ? AND status = 'active'`, studentNo).Scan(&id)
+	})
+	if err != nil || studentNo == "" {
+		return apperr.Invalid("form.invalid", map[string]string{"student": "contact.unknown_student"})
+	}
+	return s.LinkStudent(ctx, p, contactID, id)
+}

@@ -126,6 +126,8 @@ func (s *Service) Link(n Note) string {
 		return fmt.Sprintf("%s/cases/%d", base, n.RefID)
 	case "task":
 		return base + "/tasks"
+	case "contact":
+		return fmt.Sprintf("%s/contacts/%d", base, n.RefID)
 	}
 	return base + "/"
 }

@@ -27,6 +27,8 @@ func (it Item) Link() string {
 		return "/cases/" + itoa(it.RefID)
 	case "task":
 		return "/work"
+	case "contact":
+		return "/contacts/" + itoa(it.RefID)
 	}
 	return "/"
 }

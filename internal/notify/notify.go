@@ -18,7 +18,7 @@ import (
 // Note is one notification: what happened, to which record, how urgent.
 type Note struct {
 	Kind    string // alert.raised, alert.escalated, follow_up.overdue, ...
-	RefType string // alert, follow_up, case, task
+	RefType string // alert, follow_up, case, task, contact
 	RefID   int64
 	Level   string // red, orange, yellow, or ""
 }

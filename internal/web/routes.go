@@ -136,6 +136,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("POST /contacts/{id}/draft", access.HotlineContact, s.autosaveContact)
 	perm("POST /contacts/{id}/finalise", access.HotlineContact, s.finaliseContact)
 	perm("POST /contacts/{id}/transfer", access.HotlineContact, s.transferContact)
+	perm("POST /contacts/{id}/link", access.HotlineContact, s.linkContact)
+	perm("POST /contacts/{id}/alert", access.HotlineContact, s.raiseContactAlert)
+	perm("POST /contacts/{id}/crisis", access.HotlineContact, s.escalateContact)
 
 	perm("GET /instruments", access.RecordRead, s.instruments)
 	perm("GET /instruments/{id}/fhir", access.RecordRead, s.instrumentFHIR)
