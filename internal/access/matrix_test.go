@@ -108,6 +108,7 @@ var homes = map[string]string{
 	access.Coordinator:       "districtA",
 	access.HotlineCounsellor: "hotline",
 	access.HotlineSupervisor: "hotline",
+	access.TelephonyGateway:  "hotlineBranch",
 	access.PoliceLiaison:     "police",
 	access.HospitalLiaison:   "hospital",
 	access.SysAdmin:          "root",
@@ -304,6 +305,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 			got := cell(access.Researcher, perm, u.name)
 			if want := perm == access.ResearchExtract; got != want {
 				t.Errorf("researcher %s at %s = %v, want %v", perm, u.name, got, want)
+			}
+		}
+	}
+	// The telephony gateway of a branch reports calls there and reads nothing.
+	for _, u := range tr.units {
+		if got, want := cell(access.TelephonyGateway, access.HotlineTelephony, u.name), u.name == "hotlineBranch"; got != want {
+			t.Errorf("telephony_gateway hotline.telephony at %s = %v, want %v", u.name, got, want)
+		}
+		for _, perm := range []access.Permission{access.HotlineContact, access.HotlineSupervise, access.RecordRead, access.OrgRead} {
+			if cell(access.TelephonyGateway, perm, u.name) {
+				t.Errorf("telephony_gateway has %s at %s", perm, u.name)
 			}
 		}
 	}

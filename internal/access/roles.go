@@ -25,6 +25,7 @@ const (
 	RecordAttention  Permission = "record.attention"  // see only that a student needs attention
 	HotlineContact   Permission = "hotline.contact"   // answer and record hotline contacts
 	HotlineSupervise Permission = "hotline.supervise" // supervise counsellors, co-sign
+	HotlineTelephony Permission = "hotline.telephony" // report calls and upload recordings (a PBX's service account)
 	CrisisPolice     Permission = "crisis.police"     // see and update incidents handed to the police unit
 	ReferralHospital Permission = "referral.hospital" // see and update referrals sent to the hospital
 	ResearchExtract  Permission = "research.extract"  // download de-identified extracts
@@ -62,6 +63,7 @@ const (
 	CommunityWorker   = "community_worker"   // 社区儿童主任: reports concerns
 	HotlineCounsellor = "hotline_counsellor" // 热线咨询员
 	HotlineSupervisor = "hotline_supervisor" // 督导
+	TelephonyGateway  = "telephony_gateway"  // a PBX or cloud call centre's service account at a station
 	HospitalLiaison   = "hospital_liaison"
 	PoliceLiaison     = "police_liaison"
 	Researcher        = "researcher"
@@ -88,6 +90,11 @@ var Roles = map[string]Role{
 		OrgRead, HotlineContact, TokenOwn}},
 	HotlineSupervisor: {Name: HotlineSupervisor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn, AlertHandle, CaseSignoff, DutyManage}},
+	// The gateway reports calls and uploads recordings; it reads nothing
+	// back. Its account signs in once (with a second factor) to make the
+	// API token the PBX uses.
+	TelephonyGateway: {Name: TelephonyGateway, SecondFactor: true, Permissions: []Permission{
+		HotlineTelephony, TokenOwn}},
 	HospitalLiaison: {Name: HospitalLiaison, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, ReferralHospital, TokenOwn}},
 	PoliceLiaison: {Name: PoliceLiaison, Identified: true, SecondFactor: true, Permissions: []Permission{

@@ -182,10 +182,20 @@ func (e *env) loop(ctx context.Context) error {
 	e.chat = &chat.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: pepper, Hotline: e.hotline, Jobs: e.jobs,
 		Repliers: map[string]chat.Replier{}}
 	jobs.Handle(e.jobs, &chat.ReplyWorker{S: e.chat})
-	e.wechat = &wechat.Service{}
-	e.phone = &phone.Service{}
+	e.wechat = &wechat.Service{DB: e.db, Router: e.chat, Log: e.log, Config: wechat.Config{Token: e.cfg.WeChatToken,
+		EncodingAESKey: e.cfg.WeChatAESKey, AppID: e.cfg.WeChatAppID, AppSecret: e.cfg.WeChatAppSecret,
+		StationID: e.cfg.WeChatStation, APIBase: e.cfg.WeChatAPIBase}}
+	if e.cfg.WeChatToken != "" {
+		if err := e.wechat.Config.Validate(); err != nil {
+			return fmt.Errorf("--wechat-*: %w", err)
+		}
+		e.chat.Repliers["wechat"] = e.wechat
+	}
+	e.phone = &phone.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Hotline: e.hotline, Jobs: e.jobs,
+		Dir: e.cfg.RecordingsDir, Retention: e.cfg.RecordingRetention, Log: e.log}
+	jobs.Handle(e.jobs, &phone.ExpiryWorker{S: e.phone})
 	e.letters = &letter.Service{}
-	e.station = &station.Service{}
+	e.station = &station.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
 	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}
 	jobs.Handle(e.jobs, &care.FollowUpWorker{S: e.care})
 	return nil

@@ -34,6 +34,13 @@ type Config struct {
 	BaseURL     string // the address staff open, for links in e-mail and SMS
 	SMTPURL     string // smtp://user:pass@host:port?from=... for e-mail notifications; empty: none
 	SMSURL      string // the SMS gateway's HTTPS endpoint; empty: none
+
+	// The WeChat official account (empty token: WeChat off).
+	WeChatToken, WeChatAESKey, WeChatAppID, WeChatAppSecret, WeChatAPIBase string
+	WeChatStation                                                          int64 // the station whose queue receives it (0: the city's)
+
+	RecordingsDir      string        // sealed call recordings; default DataDir/recordings
+	RecordingRetention time.Duration // how long call recordings are kept
 }
 
 // envName maps a flag name to its environment variable: database-url -> CARELOOP_DATABASE_URL.
@@ -67,6 +74,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		}
 		fs.DurationVar(p, n, def, usage+" (env "+envName(n)+")")
 	}
+	int64v := func(p *int64, n, usage string) {
+		def, _ := strconv.ParseInt(getenv(envName(n)), 10, 64)
+		fs.Int64Var(p, n, def, usage+" (env "+envName(n)+")")
+	}
 	str(&c.Addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	str(&c.DataDir, "data", "careloop-data", "data folder for the SQLite database, key file and backups")
 	str(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL; empty uses SQLite in the data folder")
@@ -83,6 +94,14 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	str(&c.BaseURL, "base-url", "http://localhost:8080", "the address staff open, for links in e-mail and SMS")
 	str(&c.SMTPURL, "smtp-url", "", "SMTP server for e-mail notifications: smtp://user:password@host:587?from=careloop@example.org")
 	str(&c.SMSURL, "sms-url", "", "SMS gateway endpoint (HTTPS) for SMS notifications")
+	str(&c.WeChatToken, "wechat-token", "", "WeChat official account: push token; empty disables WeChat")
+	str(&c.WeChatAESKey, "wechat-aes-key", "", "WeChat official account: EncodingAESKey; set it in production (encrypted pushes only)")
+	str(&c.WeChatAppID, "wechat-appid", "", "WeChat official account: AppID")
+	str(&c.WeChatAppSecret, "wechat-appsecret", "", "WeChat official account: AppSecret (prefer the environment variable)")
+	int64v(&c.WeChatStation, "wechat-station", "WeChat official account: id of the hotline station whose queue receives its messages (0: the city's)")
+	str(&c.WeChatAPIBase, "wechat-api", "https://api.weixin.qq.com", "WeChat API base address")
+	str(&c.RecordingsDir, "recordings-dir", "", "folder of sealed call recordings (default DATA/recordings; shared storage when several instances run)")
+	dur(&c.RecordingRetention, "recording-retention", 180*24*time.Hour, "how long call recordings are kept before deletion")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -95,6 +114,12 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 func (c *Config) validate() error {
 	if c.SealKeyFile == "" {
 		c.SealKeyFile = filepath.Join(c.DataDir, "seal.keys")
+	}
+	if c.RecordingsDir == "" {
+		c.RecordingsDir = filepath.Join(c.DataDir, "recordings")
+	}
+	if c.RecordingRetention < 24*time.Hour {
+		return fmt.Errorf("--recording-retention must be at least 24h")
 	}
 	switch c.SealAlgo {
 	case "aes", "sm4":

@@ -21,6 +21,8 @@ var navItems = []navItem{
 	{Key: "nav.counselling", Href: "/counselling", Perm: access.CaseManage, ID: "counselling"},
 	{Key: "nav.contacts", Href: "/contacts", Perm: access.HotlineContact, ID: "contacts"},
 	{Key: "nav.queue", Href: "/hotline/queue", Perm: access.HotlineContact, ID: "queue"},
+	{Key: "phone.nav", Href: "/phone", Perm: access.HotlineContact, ID: "phone"},
+	{Key: "station.nav", Href: "/station", Perm: access.HotlineContact, ID: "station"},
 	{Key: "nav.reviews", Href: "/reviews", Perm: access.ReviewManage, ID: "reviews"},
 	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
 	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},

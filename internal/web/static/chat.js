@@ -76,7 +76,7 @@
     ws = new WebSocket(proto + location.host + d.socket + '?after=' + last);
     ws.onopen = function () {
       retry = 0;
-      say(d.state === 'waiting' ? status.textContent || d.online : d.online);
+      say(d.state === 'waiting' ? status.textContent || d.connected : d.connected);
       outbox.forEach(send);
     };
     ws.onmessage = function (e) {
@@ -90,7 +90,7 @@
         if (f.seq <= last) { shown({ id: f.id, seq: f.seq, from: d.mine }); }
       } else if (f.t === 'state') {
         setState(f.state);
-        if (f.state === 'active') { say(d.online); }
+        if (f.state === 'active') { say(d.connected); }
       } else if (f.t === 'err') {
         say(f.text);
         if (f.id) {
