@@ -194,7 +194,13 @@ func (e *env) loop(ctx context.Context) error {
 	e.phone = &phone.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Hotline: e.hotline, Jobs: e.jobs,
 		Dir: e.cfg.RecordingsDir, Retention: e.cfg.RecordingRetention, Log: e.log}
 	jobs.Handle(e.jobs, &phone.ExpiryWorker{S: e.phone})
-	e.letters = &letter.Service{}
+	letterPepper, err := e.keys.Derive("letters")
+	if err != nil {
+		return err
+	}
+	e.letters = &letter.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Pepper: letterPepper, Hotline: e.hotline,
+		Jobs: e.jobs, Mailer: e.notify.Mailer, Risk: chat.DefaultLexicon().Match}
+	jobs.Handle(e.jobs, &letter.ReplyMailWorker{S: e.letters})
 	e.station = &station.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
 	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}
 	jobs.Handle(e.jobs, &care.FollowUpWorker{S: e.care})

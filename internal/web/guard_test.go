@@ -33,6 +33,12 @@ var (
 		// WeChat's servers push to the official account; every push is signed
 		// and checked (internal/hotline/wechat).
 		"GET /wechat/callback": true, "POST /wechat/callback": true,
+		// The letter box: no account; a reading code opens the writer's
+		// letter (wrong codes limited per address).
+		"GET /letter": true, "POST /letter": true, "GET /letter/read": true, "POST /letter/read": true,
+		// E-mail intake: a bearer API token with hotline.contact, checked in
+		// the handler (no session).
+		"POST /letters/inbound": true,
 	}
 	signedInRoutes = map[string]bool{
 		"GET /{$}": true, "GET /account": true, "GET /notifications": true, "POST /notifications/read": true, // a user's own notifications only

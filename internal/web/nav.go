@@ -22,6 +22,7 @@ var navItems = []navItem{
 	{Key: "nav.contacts", Href: "/contacts", Perm: access.HotlineContact, ID: "contacts"},
 	{Key: "nav.queue", Href: "/hotline/queue", Perm: access.HotlineContact, ID: "queue"},
 	{Key: "phone.nav", Href: "/phone", Perm: access.HotlineContact, ID: "phone"},
+	{Key: "letter.nav", Href: "/letters", Perm: access.HotlineContact, ID: "letters"},
 	{Key: "station.nav", Href: "/station", Perm: access.HotlineContact, ID: "station"},
 	{Key: "nav.reviews", Href: "/reviews", Perm: access.ReviewManage, ID: "reviews"},
 	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
