@@ -129,7 +129,8 @@ func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
 }
 
 // demoDuty puts the hotline supervisor on duty around the clock for a
-// year, so that alerts outside school hours have an owner in the demo.
+// year, so that alerts outside school hours have an owner in the demo, and
+// the station's supervisor and counsellor on its hotline roster.
 func demoDuty(ctx context.Context, e *env, station int64) error {
 	return e.db.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var uid int64
@@ -137,8 +138,16 @@ func demoDuty(ctx context.Context, e *env, station int64) error {
 			return err
 		}
 		now := time.Now()
-		_, err := tx.Exec(ctx, `INSERT INTO duty_shifts (org_unit_id, user_id, starts_at, ends_at) VALUES (?, ?, ?, ?)`,
-			station, uid, db.Micro(now.Add(-24*time.Hour)), db.Micro(now.AddDate(1, 0, 0)))
+		from, to := db.Micro(now.Add(-24*time.Hour)), db.Micro(now.AddDate(1, 0, 0))
+		_, err := tx.Exec(ctx, `INSERT INTO duty_shifts (org_unit_id, user_id, starts_at, ends_at, purpose) VALUES (?, ?, ?, ?, 'alerts')`,
+			station, uid, from, to)
+		if err != nil {
+			return err
+		}
+		// The hotline's roster: the supervisor and the counsellor answer
+		// around the clock too, so that the queue shows them on duty.
+		_, err = tx.Exec(ctx, `INSERT INTO duty_shifts (org_unit_id, user_id, starts_at, ends_at, purpose)
+			SELECT ?, id, ?, ?, 'hotline' FROM users WHERE username IN ('supervisor', 'hotline')`, station, from, to)
 		return err
 	})
 }

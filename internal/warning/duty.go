@@ -20,11 +20,28 @@ type DutyShift struct {
 	UserName  string
 	Start     time.Time
 	End       time.Time
+	Purpose   string // alerts (the default) or hotline
+}
+
+// Shift purposes: owning new alerts out of school hours, or answering
+// the hotline at a station (its roster).
+const (
+	DutyAlerts  = "alerts"
+	DutyHotline = "hotline"
+)
+
+// canServe reports whether a role may take a shift of purpose.
+func canServe(role, purpose string) bool {
+	if purpose == DutyHotline {
+		return access.Has(role, access.HotlineContact)
+	}
+	return access.Has(role, access.AlertHandle)
 }
 
 // AddShift puts someone on duty. The caller needs duty.manage at the
-// shift's unit; the person on duty must hold alert.handle somewhere (an
-// owner must be able to act) and be active.
+// shift's unit. For an alert shift the person must hold alert.handle
+// somewhere (an owner must be able to act); for a hotline shift the unit
+// must be a hotline station and the person must answer contacts.
 func (s *Service) AddShift(ctx context.Context, p access.Principal, d DutyShift) (int64, error) {
 	fields := map[string]string{}
 	if d.Start.IsZero() || d.End.IsZero() || !d.End.After(d.Start) {
@@ -32,14 +49,23 @@ func (s *Service) AddShift(ctx context.Context, p access.Principal, d DutyShift)
 	} else if d.End.Sub(d.Start) > 31*24*time.Hour {
 		fields["end"] = "duty.too_long"
 	}
+	if d.Purpose == "" {
+		d.Purpose = DutyAlerts
+	}
+	if d.Purpose != DutyAlerts && d.Purpose != DutyHotline {
+		fields["purpose"] = "duty.bad_purpose"
+	}
 	if len(fields) > 0 {
 		return 0, apperr.Invalid("form.invalid", fields)
 	}
 	var id int64
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var path string
-		if err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE id = ?`, d.OrgUnitID).Scan(&path); err != nil {
+		var path, kind string
+		if err := tx.QueryRow(ctx, `SELECT path, kind FROM org_units WHERE id = ?`, d.OrgUnitID).Scan(&path, &kind); err != nil {
 			return notFound(err)
+		}
+		if d.Purpose == DutyHotline && kind != "hotline_station" {
+			return apperr.Invalid("form.invalid", map[string]string{"purpose": "duty.not_station"})
 		}
 		m, ok := p.At(access.DutyManage, path)
 		if !ok {
@@ -56,17 +82,17 @@ func (s *Service) AddShift(ctx context.Context, p access.Principal, d DutyShift)
 				rows.Close()
 				return err
 			}
-			can = can || access.Has(role, access.AlertHandle)
+			can = can || canServe(role, d.Purpose)
 		}
 		rows.Close()
 		if !can {
 			return apperr.Invalid("form.invalid", map[string]string{"user": "duty.cannot_handle"})
 		}
-		if id, err = tx.InsertID(ctx, `INSERT INTO duty_shifts (org_unit_id, user_id, starts_at, ends_at) VALUES (?, ?, ?, ?)`,
-			d.OrgUnitID, d.UserID, db.Micro(d.Start), db.Micro(d.End)); err != nil {
+		if id, err = tx.InsertID(ctx, `INSERT INTO duty_shifts (org_unit_id, user_id, starts_at, ends_at, purpose) VALUES (?, ?, ?, ?, ?)`,
+			d.OrgUnitID, d.UserID, db.Micro(d.Start), db.Micro(d.End), d.Purpose); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, m, "duty.add", id, "unit="+itoa(d.OrgUnitID)+" user="+itoa(d.UserID))
+		return s.audit(ctx, tx, p, m, "duty.add", id, "unit="+itoa(d.OrgUnitID)+" user="+itoa(d.UserID)+" purpose="+d.Purpose)
 	})
 	return id, err
 }
@@ -77,7 +103,7 @@ func (s *Service) Shifts(ctx context.Context, p access.Principal, from time.Time
 	cond, args := p.Scope(access.DutyManage, "o.path")
 	var out []DutyShift
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT d.id, d.org_unit_id, o.name, d.user_id, u.display_name, d.starts_at, d.ends_at FROM duty_shifts d
+		rows, err := tx.Query(ctx, `SELECT d.id, d.org_unit_id, o.name, d.user_id, u.display_name, d.starts_at, d.ends_at, d.purpose FROM duty_shifts d
 			JOIN org_units o ON o.id = d.org_unit_id JOIN users u ON u.id = d.user_id WHERE d.ends_at > ? AND `+cond+`
 			ORDER BY d.starts_at, d.id LIMIT 200`, append([]any{db.Micro(from)}, args...)...)
 		if err != nil {
@@ -87,7 +113,7 @@ func (s *Service) Shifts(ctx context.Context, p access.Principal, from time.Time
 		for rows.Next() {
 			var d DutyShift
 			var start, end int64
-			if err := rows.Scan(&d.ID, &d.OrgUnitID, &d.UnitName, &d.UserID, &d.UserName, &start, &end); err != nil {
+			if err := rows.Scan(&d.ID, &d.OrgUnitID, &d.UnitName, &d.UserID, &d.UserName, &start, &end, &d.Purpose); err != nil {
 				return err
 			}
 			d.Start, d.End = db.FromMicro(start), db.FromMicro(end)
@@ -194,7 +220,7 @@ func (s *Service) DutyCandidates(ctx context.Context, p access.Principal, unitID
 			if err := rows.Scan(&c.ID, &c.Name, &role); err != nil {
 				return err
 			}
-			if access.Has(role, access.AlertHandle) && !seen[c.ID] {
+			if (canServe(role, DutyAlerts) || canServe(role, DutyHotline)) && !seen[c.ID] {
 				seen[c.ID] = true
 				out = append(out, c)
 			}

@@ -80,3 +80,32 @@ func TestCityChangesDeadlines(t *testing.T) {
 		t.Errorf("new alert's ack due %d, want now + 5 min", a.AckDue)
 	}
 }
+
+// The hotline's roster: counsellors take hotline shifts at a station but
+// never alert shifts, and a hotline shift never makes an alert's owner.
+func TestHotlineShiftsAreNotAlertOwners(t *testing.T) {
+	e := newEnv(t)
+	station := e.unit(org.HotlineStation, "热线站", "HS", e.city)
+	chief := e.user(access.HotlineSupervisor, station)
+	counsellor := e.user(access.HotlineCounsellor, station)
+	e.user(access.SchoolCounsellor, e.a)
+	ids := e.students(e.a, "HOT-1")
+	e.clk.Set(time.Date(2025, 3, 8, 22, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	now := e.clk.Now()
+	span := warning.DutyShift{OrgUnitID: station.ID, UserID: counsellor.UserID, Start: now.Add(-time.Hour), End: now.Add(8 * time.Hour)}
+
+	_, err := e.svc.AddShift(e.ctx, chief, span)
+	wantCode(t, "a hotline counsellor on alert duty", err, apperr.EInvalid)
+	wrong := span
+	wrong.Purpose, wrong.OrgUnitID = warning.DutyHotline, e.a.ID
+	_, err = e.svc.AddShift(e.ctx, e.user(access.Coordinator, e.city), wrong)
+	wantCode(t, "a hotline shift at a school", err, apperr.EInvalid)
+	span.Purpose = warning.DutyHotline
+	if _, err := e.svc.AddShift(e.ctx, chief, span); err != nil {
+		t.Fatalf("hotline shift: %v", err)
+	}
+	id := e.mustRaise(red(ids[0]))
+	if a := e.alert(id); a.Owner == counsellor.UserID {
+		t.Errorf("a hotline shift made the counsellor the alert's owner")
+	}
+}

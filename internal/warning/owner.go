@@ -143,7 +143,7 @@ func onDuty(ctx context.Context, tx *db.Tx, t time.Time) (holder, bool, error) {
 	var h holder
 	now := db.Micro(t)
 	err := tx.QueryRow(ctx, `SELECT d.user_id, d.org_unit_id FROM duty_shifts d JOIN users u ON u.id = d.user_id
-		WHERE d.starts_at <= ? AND d.ends_at > ? AND u.active = 1 ORDER BY d.id LIMIT 1`, now, now).Scan(&h.userID, &h.orgID)
+		WHERE d.purpose = 'alerts' AND d.starts_at <= ? AND d.ends_at > ? AND u.active = 1 ORDER BY d.id LIMIT 1`, now, now).Scan(&h.userID, &h.orgID)
 	if apperr.CodeOf(err) == apperr.ENotFound {
 		return h, false, nil
 	}

@@ -52,7 +52,8 @@ func (s *Server) showDuty(w http.ResponseWriter, r *http.Request, status int, pg
 func (s *Server) addShift(w http.ResponseWriter, r *http.Request) {
 	unit, _ := strconv.ParseInt(r.PostFormValue("unit"), 10, 64)
 	user, _ := strconv.ParseInt(r.PostFormValue("user"), 10, 64)
-	d := warning.DutyShift{OrgUnitID: unit, UserID: user, Start: formTime(r, "start_date", "start_time"), End: formTime(r, "end_date", "end_time")}
+	d := warning.DutyShift{OrgUnitID: unit, UserID: user, Start: formTime(r, "start_date", "start_time"), End: formTime(r, "end_date", "end_time"),
+		Purpose: r.PostFormValue("purpose")}
 	_, err := s.Warning.AddShift(r.Context(), principal(r), d)
 	s.afterWrite(w, r, err, page{Flash: "duty.added"}, func(status int, pg page) { s.showDuty(w, r, status, pg) })
 }
