@@ -40,6 +40,13 @@ const (
 	ReviewManage  Permission = "review.manage"  // hold risk reviews (研判) and case reviews (复盘)
 	DutyManage    Permission = "duty.manage"    // keep the duty roster of one's unit (who owns alerts out of hours)
 
+	CrisisHandle    Permission = "crisis.handle"    // open crisis incidents and record their steps
+	CrisisCosign    Permission = "crisis.cosign"    // co-sign sending a rescue and closing an incident
+	ReferralManage  Permission = "referral.manage"  // refer a child to a hospital or agency and follow the referral
+	SharingManage   Permission = "sharing.manage"   // keep sharing agreements; read the disclosure log of one's units
+	EmergencyAccess Permission = "record.emergency" // break the glass: time-limited access to one child's record, audited
+	MeetingManage   Permission = "meeting.manage"   // joint meetings of agencies (联席会议) and their action items
+
 	TokenOwn Permission = "token.own" // manage one's own API tokens
 )
 
@@ -76,20 +83,23 @@ const (
 var Roles = map[string]Role{
 	Coordinator: {Name: Coordinator, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, UserRead, RecordRead, RecordWrite, RecordAttention, ReportRead, InstrumentManage, TokenOwn,
-		AlertHandle, RuleManage, ConcernReport, CaseManage, CaseSignoff, ReviewManage, DutyManage}},
+		AlertHandle, RuleManage, ConcernReport, CaseManage, CaseSignoff, ReviewManage, DutyManage,
+		CrisisHandle, CrisisCosign, ReferralManage, SharingManage, EmergencyAccess, MeetingManage}},
 	SchoolCounsellor: {Name: SchoolCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn,
-		AlertHandle, ConcernReport, CaseManage, ReviewManage}},
+		AlertHandle, ConcernReport, CaseManage, ReviewManage, CrisisHandle, ReferralManage}},
 	SchoolLeader: {Name: SchoolLeader, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, RecordAttention, ReportRead, TokenOwn, AlertHandle, RuleManage, ConcernReport, CaseSignoff, ReviewManage}},
+		OrgRead, RecordAttention, ReportRead, TokenOwn, AlertHandle, RuleManage, ConcernReport, CaseSignoff, ReviewManage,
+		CrisisCosign}},
 	HeadTeacher: {Name: HeadTeacher, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordAttention, TokenOwn, ConcernReport}},
 	CommunityWorker: {Name: CommunityWorker, SecondFactor: true, Permissions: []Permission{
 		OrgRead, TokenOwn, ConcernReport}},
 	HotlineCounsellor: {Name: HotlineCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, HotlineContact, TokenOwn}},
+		OrgRead, HotlineContact, TokenOwn, CrisisHandle, EmergencyAccess}},
 	HotlineSupervisor: {Name: HotlineSupervisor, Identified: true, SecondFactor: true, Permissions: []Permission{
-		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn, AlertHandle, CaseSignoff, DutyManage}},
+		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn, AlertHandle, CaseSignoff, DutyManage,
+		CrisisHandle, CrisisCosign, ReferralManage, EmergencyAccess}},
 	// The gateway reports calls and uploads recordings; it reads nothing
 	// back. Its account signs in once (with a second factor) to make the
 	// API token the PBX uses.
