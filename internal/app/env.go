@@ -14,6 +14,7 @@ import (
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/config"
+	"github.com/careloop/careloop/internal/crisis"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/hotline/chat"
@@ -25,9 +26,11 @@ import (
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/referral"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/screening/instrument"
 	"github.com/careloop/careloop/internal/seal"
+	"github.com/careloop/careloop/internal/sharing"
 	"github.com/careloop/careloop/internal/student"
 	"github.com/careloop/careloop/internal/warning"
 )
@@ -54,6 +57,9 @@ type env struct {
 	phone   *phone.Service
 	letters *letter.Service
 	station *station.Service
+	crisis  *crisis.Service
+	refer   *referral.Service
+	sharing *sharing.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -202,6 +208,9 @@ func (e *env) loop(ctx context.Context) error {
 		Jobs: e.jobs, Mailer: e.notify.Mailer, Risk: chat.DefaultLexicon().Match}
 	jobs.Handle(e.jobs, &letter.ReplyMailWorker{S: e.letters})
 	e.station = &station.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
+	e.sharing = &sharing.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
+	e.crisis = &crisis.Service{}
+	e.refer = &referral.Service{}
 	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}
 	jobs.Handle(e.jobs, &care.FollowUpWorker{S: e.care})
 	return nil

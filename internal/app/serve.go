@@ -92,7 +92,8 @@ func (e *env) handler() (http.Handler, error) {
 	metrics := httpx.NewMetrics(reg)
 
 	w := &web.Server{Org: e.org, People: e.people, Student: e.student, Screening: e.screen, Warning: e.warn, Care: e.care, Hotline: e.hotline,
-		Chat: e.chat, WeChat: e.wechat, Phone: e.phone, Letters: e.letters, Station: e.station, Audit: e.audit, DB: e.db, Log: e.log,
+		Chat: e.chat, WeChat: e.wechat, Phone: e.phone, Letters: e.letters, Station: e.station,
+		Crisis: e.crisis, Referral: e.refer, Sharing: e.sharing, Audit: e.audit, DB: e.db, Log: e.log,
 		SecureCookies: e.cfg.SecureCookies, Demo: e.cfg.Demo}
 	pages, err := w.Handler()
 	if err != nil {

@@ -170,6 +170,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.phoneRoutes(g)
 	s.letterRoutes(g)
 	s.stationRoutes(g)
+	s.crisisRoutes(g)
+	s.referralRoutes(g)
+	s.sharingRoutes(g)
 
 	public("/", s.notFound)
 }

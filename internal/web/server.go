@@ -11,6 +11,7 @@ import (
 
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/care"
+	"github.com/careloop/careloop/internal/crisis"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/hotline/chat"
@@ -21,7 +22,9 @@ import (
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/org"
 	"github.com/careloop/careloop/internal/people"
+	"github.com/careloop/careloop/internal/referral"
 	"github.com/careloop/careloop/internal/screening"
+	"github.com/careloop/careloop/internal/sharing"
 	"github.com/careloop/careloop/internal/student"
 	"github.com/careloop/careloop/internal/warning"
 )
@@ -40,6 +43,9 @@ type Server struct {
 	Phone         *phone.Service
 	Letters       *letter.Service
 	Station       *station.Service
+	Crisis        *crisis.Service
+	Referral      *referral.Service
+	Sharing       *sharing.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger
