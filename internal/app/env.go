@@ -208,7 +208,8 @@ func (e *env) loop(ctx context.Context) error {
 		Jobs: e.jobs, Mailer: e.notify.Mailer, Risk: chat.DefaultLexicon().Match}
 	jobs.Handle(e.jobs, &letter.ReplyMailWorker{S: e.letters})
 	e.station = &station.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
-	e.sharing = &sharing.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
+	e.sharing = &sharing.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify}
+	jobs.Handle(e.jobs, &sharing.ExpiryWorker{S: e.sharing})
 	e.crisis = &crisis.Service{}
 	e.refer = &referral.Service{}
 	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}

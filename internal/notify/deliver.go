@@ -128,6 +128,8 @@ func (s *Service) Link(n Note) string {
 		return base + "/tasks"
 	case "contact":
 		return fmt.Sprintf("%s/contacts/%d", base, n.RefID)
+	case "emergency":
+		return fmt.Sprintf("%s/emergency/%d/review", base, n.RefID)
 	}
 	return base + "/"
 }

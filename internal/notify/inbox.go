@@ -29,6 +29,8 @@ func (it Item) Link() string {
 		return "/work"
 	case "contact":
 		return "/contacts/" + itoa(it.RefID)
+	case "emergency":
+		return "/emergency/" + itoa(it.RefID) + "/review"
 	}
 	return "/"
 }

@@ -16,16 +16,25 @@ import (
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/jobs"
+	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/seal"
 )
 
 // Service keeps consents, agreements, disclosures, emergency access and
 // joint meetings.
 type Service struct {
-	DB    *db.DB
-	Audit *audit.Log
-	Seal  seal.Sealer
-	Now   func() time.Time
+	DB     *db.DB
+	Audit  *audit.Log
+	Seal   seal.Sealer
+	Jobs   *jobs.Queue     // the expiry of emergency access; nil: expiry is noticed at the next read
+	Notify *notify.Service // supervisors alerted of emergency access; nil: no alerts
+	Now    func() time.Time
+	// EmergencyFor is how long emergency access lasts (default 3 hours).
+	EmergencyFor time.Duration
+	// InformWithin is when the task to inform the guardian or the child
+	// after the emergency exception falls due (default 72 hours).
+	InformWithin time.Duration
 }
 
 func (s *Service) now() time.Time {
@@ -33,6 +42,14 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// record writes an audit entry for the caller's act.
+func (s *Service) record(ctx context.Context, tx *db.Tx, p access.Principal, m access.Membership, action, objType string, id int64, detail string) error {
+	return s.Audit.Record(ctx, tx, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID, Action: action,
+		ObjectType: objType, ObjectID: itoa(id), Outcome: audit.Success, Detail: detail})
 }
 
 // Bases on which data may leave its unit.
