@@ -142,17 +142,26 @@ func (s *Service) open(ctx context.Context, tx *db.Tx, station int64, channel, u
 		ObjectID: itoa(id), Outcome: audit.Success, Detail: "channel=" + channel + " urgency=" + urgency})
 }
 
-// visitor finds the latest conversation of a web visitor's token.
+// visitor finds the latest conversation of a web visitor's token, locked
+// for a write (see load).
 func (s *Service) visitor(ctx context.Context, tx *db.Tx, token string) (*Conversation, error) {
+	id, err := s.visitorID(ctx, tx, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.load(ctx, tx, id)
+}
+
+func (s *Service) visitorID(ctx context.Context, tx *db.Tx, token string) (int64, error) {
 	if token == "" {
-		return nil, apperr.NotFound()
+		return 0, apperr.NotFound()
 	}
 	var id int64
 	if err := tx.QueryRow(ctx, `SELECT id FROM conversations WHERE visitor_hash = ? ORDER BY id DESC LIMIT 1`,
 		s.visitorHash("web", token)).Scan(&id); err != nil {
-		return nil, apperr.NotFound()
+		return 0, apperr.NotFound()
 	}
-	return s.load(ctx, tx, id)
+	return id, nil
 }
 
 // publish wakes readers; a failed wake-up is not an error of the write

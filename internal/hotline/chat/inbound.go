@@ -20,7 +20,7 @@ func (s *Service) Receive(ctx context.Context, in Inbound) error {
 	}
 	visitor := s.visitorHash(in.Channel, in.From)
 	var topics []string
-	err = s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	err = s.DB.TxGrouped(ctx, func(ctx context.Context, tx *db.Tx) error {
 		var id int64
 		err := tx.QueryRow(ctx, `SELECT id FROM conversations WHERE visitor_hash = ? AND state IN ('waiting', 'active')`, visitor).Scan(&id)
 		if err != nil {
