@@ -210,9 +210,11 @@ func (e *env) loop(ctx context.Context) error {
 	e.station = &station.Service{DB: e.db, Audit: e.audit, Seal: e.keys}
 	e.sharing = &sharing.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify}
 	jobs.Handle(e.jobs, &sharing.ExpiryWorker{S: e.sharing})
-	e.crisis = &crisis.Service{}
-	e.refer = &referral.Service{}
 	e.care = &care.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Warning: e.warn}
 	jobs.Handle(e.jobs, &care.FollowUpWorker{S: e.care})
+	e.crisis = &crisis.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Sharing: e.sharing, Care: e.care}
+	jobs.Handle(e.jobs, &crisis.SafetyWorker{S: e.crisis})
+	e.refer = &referral.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Care: e.care, Sharing: e.sharing}
+	jobs.Handle(e.jobs, &referral.DueWorker{S: e.refer})
 	return nil
 }

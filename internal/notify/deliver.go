@@ -130,6 +130,18 @@ func (s *Service) Link(n Note) string {
 		return fmt.Sprintf("%s/contacts/%d", base, n.RefID)
 	case "emergency":
 		return fmt.Sprintf("%s/emergency/%d/review", base, n.RefID)
+	case "incident":
+		return fmt.Sprintf("%s/crisis/%d", base, n.RefID)
+	case "incident_cosign":
+		return fmt.Sprintf("%s/crisis/%d/cosign", base, n.RefID)
+	case "incident_police":
+		return fmt.Sprintf("%s/police/%d", base, n.RefID)
+	case "referral":
+		return fmt.Sprintf("%s/referrals/%d", base, n.RefID)
+	case "referral_in":
+		return fmt.Sprintf("%s/hospital/%d", base, n.RefID)
+	case "referral_overdue":
+		return base + "/work"
 	}
 	return base + "/"
 }

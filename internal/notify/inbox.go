@@ -31,6 +31,18 @@ func (it Item) Link() string {
 		return "/contacts/" + itoa(it.RefID)
 	case "emergency":
 		return "/emergency/" + itoa(it.RefID) + "/review"
+	case "incident":
+		return "/crisis/" + itoa(it.RefID)
+	case "incident_cosign":
+		return "/crisis/" + itoa(it.RefID) + "/cosign"
+	case "incident_police":
+		return "/police/" + itoa(it.RefID)
+	case "referral":
+		return "/referrals/" + itoa(it.RefID)
+	case "referral_in":
+		return "/hospital/" + itoa(it.RefID)
+	case "referral_overdue":
+		return "/work"
 	}
 	return "/"
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/care"
+	"github.com/careloop/careloop/internal/referral"
 )
 
 // workView is the caller's work list: open alerts, follow-ups due, plans
@@ -14,8 +15,9 @@ import (
 type workView struct {
 	Items []care.WorkItem
 	Next  string // cursor of the next page, "" at the end
-	Cases []*care.Case
-	Now   time.Time
+	Cases     []*care.Case
+	Referrals []referral.Referral // overdue or awaiting consent
+	Now       time.Time
 }
 
 func (s *Server) work(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +34,10 @@ func (s *Server) work(w http.ResponseWriter, r *http.Request) {
 	}
 	if cur == (care.Cursor{}) {
 		if v.Cases, err = s.Care.FindCases(r.Context(), p, care.CaseFilter{Mine: true, Open: true, Limit: 50}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if v.Referrals, err = s.Referral.Due(r.Context(), p); err != nil {
 			s.fail(w, r, err)
 			return
 		}
