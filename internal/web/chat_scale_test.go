@@ -13,7 +13,7 @@ import (
 
 // Two instances of careloop on one PostgreSQL share the queue and the
 // live messages: the child writes to one, the counsellor answers from the
-// other, and each message arrives well before the sockets' 5-second
+// other, and each message arrives well before the sockets' 15-second
 // re-read, so it came through LISTEN/NOTIFY.
 func TestChatAcrossInstances(t *testing.T) {
 	keys := filepath.Join(t.TempDir(), "seal.keys")

@@ -40,7 +40,7 @@ type peer struct {
 
 // resync is how often a socket re-reads even without a wake-up: the
 // backstop for a wake-up lost between server instances.
-const resync = 5 * time.Second
+const resync = 15 * time.Second
 
 // pump runs a chat socket until either side leaves.
 func (s *Server) pump(w http.ResponseWriter, r *http.Request, p *peer) {
