@@ -13,8 +13,8 @@ import (
 // workView is the caller's work list: open alerts, follow-ups due, plans
 // to review and tasks, soonest first.
 type workView struct {
-	Items []care.WorkItem
-	Next  string // cursor of the next page, "" at the end
+	Items     []care.WorkItem
+	Next      string // cursor of the next page, "" at the end
 	Cases     []*care.Case
 	Referrals []referral.Referral // overdue or awaiting consent
 	Now       time.Time

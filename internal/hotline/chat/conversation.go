@@ -173,7 +173,9 @@ func (s *Service) publish(ctx context.Context, topics ...string) {
 }
 
 // Subscribe wakes the caller when conversation id changes.
-func (s *Service) Subscribe(id int64) (<-chan struct{}, func()) { return s.broker().Subscribe(convTopic(id)) }
+func (s *Service) Subscribe(id int64) (<-chan struct{}, func()) {
+	return s.broker().Subscribe(convTopic(id))
+}
 
 // SubscribeQueue wakes the caller when any queue changes.
 func (s *Service) SubscribeQueue() (<-chan struct{}, func()) { return s.broker().Subscribe(QueueTopic) }

@@ -68,14 +68,14 @@ func TestQueueOrderedByRiskThenWait(t *testing.T) {
 
 func TestLexicon(t *testing.T) {
 	cases := map[string]string{
-		"我 不 想 活 了":                       "suicide",
-		"I want to kill myself tonight":   "suicide",
-		"I DON'T want to live anymore":    "suicide",
-		"sometimes I cut myself":          "self_harm",
-		"爸爸喝了酒就打我":                       "abuse",
-		"skill myself up at maths":        "",
-		"I'm worried about my exam":       "",
-		"最近考试压力很大":                        "",
+		"我 不 想 活 了":                     "suicide",
+		"I want to kill myself tonight": "suicide",
+		"I DON'T want to live anymore":  "suicide",
+		"sometimes I cut myself":        "self_harm",
+		"爸爸喝了酒就打我":                      "abuse",
+		"skill myself up at maths":      "",
+		"I'm worried about my exam":     "",
+		"最近考试压力很大":                      "",
 	}
 	for text, want := range cases {
 		got := chatLexicon().Match(text)
