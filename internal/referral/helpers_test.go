@@ -254,3 +254,20 @@ func careInput(e *env) care.PlanInput {
 	return care.PlanInput{Concern: "上课注意力下降", Goals: "恢复学习节奏", MeasureNotes: "原有措施说明", Measures: []string{"counselling"},
 		Frequency: "weekly", Responsible: []int64{e.counsellorA.UserID}, NextReview: e.clk.Now().Add(30 * 24 * time.Hour)}
 }
+
+// incidentAt records a crisis incident handled at unit (directly: the
+// crisis package is not under test here) and returns its id.
+func (e *env) incidentAt(unit *org.Unit) int64 {
+	e.t.Helper()
+	var id int64
+	err := e.d.Tx(e.ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		id, err = tx.InsertID(ctx, `INSERT INTO incidents (unit_id, source, state, handler_id, opened_by, opened_at, updated_at)
+			VALUES (?, 'duty', 'opened', ?, ?, ?, ?)`, unit.ID, e.supervisor.UserID, e.supervisor.UserID, db.Micro(e.clk.Now()), db.Micro(e.clk.Now()))
+		return err
+	})
+	if err != nil {
+		e.t.Fatalf("incident: %v", err)
+	}
+	return id
+}

@@ -17,10 +17,14 @@ func TestScope(t *testing.T) {
 	toH1 := e.refer(e.counsellorA, caseA, nil)
 	caseA2, _ := e.caseFor(e.counsellorA, e.a, "REF-11")
 	toH2 := e.refer(e.counsellorA, caseA2, func(n *referral.NewReferral) { n.ToUnit = e.h2.ID })
-	incident, err := e.svc.Send(e.ctx, e.supervisor, referral.NewReferral{Source: referral.SourceIncident, SourceID: 77, ToUnit: e.h1.ID,
+	incident, err := e.svc.Send(e.ctx, e.supervisor, referral.NewReferral{Source: referral.SourceIncident, SourceID: e.incidentAt(e.st), ToUnit: e.h1.ID,
 		Urgency: referral.Urgent, Reason: "来电者有明确自伤计划", Child: referral.Identity{Age: 15, Gender: "male"}})
 	if err != nil {
 		t.Fatalf("Send incident: %v", err)
+	}
+	if _, err := e.svc.Send(e.ctx, e.supervisor, referral.NewReferral{Source: referral.SourceIncident, SourceID: 987654, ToUnit: e.h1.ID,
+		Urgency: referral.Urgent, Reason: "无此事件", Child: referral.Identity{Age: 15, Gender: "male"}}); apperr.CodeOf(err) != apperr.ENotFound {
+		t.Errorf("a referral citing an incident that does not exist: %v", err)
 	}
 
 	ids := func(rs []referral.Referral, err error) map[int64]bool {

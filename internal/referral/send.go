@@ -140,8 +140,8 @@ var cst = time.FixedZone("CST", 8*3600)
 // Send sends a referral, with its documents, and records the disclosure
 // in the same transaction. A case or plan referral needs a case the caller
 // may see, not closed, of a student over whose school the caller holds
-// referral.manage; anything else is ENotFound. An incident referral takes
-// the incident as given. The receiving unit must be an active hospital or
+// referral.manage; anything else is ENotFound. An incident referral needs
+// an incident the caller handles, co-signs or refers for. The receiving unit must be an active hospital or
 // agency. Consent is required (a guardian's for a child under 14) except
 // for an urgent referral, which may go on the emergency basis. The
 // hospital's liaisons are told, and the timer of acceptance starts.
@@ -220,6 +220,24 @@ func (s *Service) Send(ctx context.Context, p access.Principal, n NewReferral) (
 // through which p refers.
 func (s *Service) resolveChild(ctx context.Context, tx *db.Tx, p access.Principal, n *NewReferral, r *Referral) (access.Membership, error) {
 	studentID := n.StudentID
+	if n.Source == SourceIncident {
+		// The incident must exist and be one the caller works on: a referral
+		// names its source, and the source must be real.
+		var path string
+		err := tx.QueryRow(ctx, `SELECT o.path FROM incidents i JOIN org_units o ON o.id = i.unit_id WHERE i.id = ?`, n.SourceID).Scan(&path)
+		if apperr.CodeOf(err) == apperr.ENotFound {
+			return access.Membership{}, apperr.NotFound()
+		}
+		if err != nil {
+			return access.Membership{}, err
+		}
+		_, handles := p.At(access.CrisisHandle, path)
+		_, signs := p.At(access.CrisisCosign, path)
+		_, refers := p.At(access.ReferralManage, path)
+		if !handles && !signs && !refers {
+			return access.Membership{}, apperr.NotFound()
+		}
+	}
 	if n.Source != SourceIncident {
 		c, err := s.Care.FindCase(ctx, p, n.SourceID)
 		if err != nil {

@@ -1,7 +1,6 @@
 package chat_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/careloop/careloop/internal/access"
@@ -26,8 +25,7 @@ func TestMessagesDurableOnceAndSealed(t *testing.T) {
 	if n := e.num(`SELECT COUNT(*) FROM chat_messages WHERE conversation_id = ?`, conv.ID); n != 1 {
 		t.Fatalf("%d messages stored, want 1", n)
 	}
-	var plain int64
-	plain = e.num(`SELECT COUNT(*) FROM chat_messages WHERE body LIKE ?`, "%妈妈%")
+	plain := e.num(`SELECT COUNT(*) FROM chat_messages WHERE body LIKE ?`, "%妈妈%")
 	if plain != 0 {
 		t.Error("message text stored in clear")
 	}
@@ -169,13 +167,6 @@ func TestChildLeavesWhileWaiting(t *testing.T) {
 	c := e.user(access.HotlineCounsellor, e.station)
 	_, _, err := e.svc.Take(e.ctx, c)
 	wantCode(t, "take after abandon", err, apperr.EConflict)
-}
-
-type replies struct{ to, text []string }
-
-func (r *replies) Reply(_ context.Context, to, text string) error {
-	r.to, r.text = append(r.to, to), append(r.text, text)
-	return nil
 }
 
 // WeChat messages join one conversation per sender; a redelivery is
