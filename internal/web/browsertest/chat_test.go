@@ -365,6 +365,18 @@ func TestLiveChatRiskTransferReconnect(t *testing.T) {
 		t.Errorf("the child's outbox still holds %s after the acknowledgement", local)
 	}
 	kid2.screenshot("chat-child-reconnected-phone")
+	for name, b := range map[string]*browser{"child": kid2, "holder": sup} {
+		var empty int
+		b.eval(`[...document.querySelectorAll("#chat-log li.bubble")].filter(li => li.textContent.trim() === "").length`, &empty)
+		if empty != 0 {
+			t.Errorf("the %s's page shows %d empty bubbles: %q", name, empty, chatLog(b))
+		}
+	}
+	for name, b := range map[string]*browser{"child": kid2, "holder": sup} {
+		if s := b.text("#chat-status"); strings.Contains(s, `"`) {
+			t.Errorf("the %s's status line shows %q", name, s)
+		}
+	}
 
 	// Nothing lost, nothing doubled: both sides, read again from the server.
 	sup.open(room)

@@ -87,7 +87,11 @@
       } else if (f.t === 'ack') {
         outbox = outbox.filter(function (o) { return o.id !== f.id; });
         save();
-        if (f.seq <= last) { shown({ id: f.id, seq: f.seq, from: d.mine }); }
+        // Already shown by its msg frame: mark the pending bubble sent. A
+        // bubble is never made from an ack (it carries no text).
+        if (f.seq <= last && log.querySelector('li.pending[data-id="' + CSS.escape(f.id) + '"]')) {
+          shown({ id: f.id, seq: f.seq, from: d.mine });
+        }
       } else if (f.t === 'state') {
         setState(f.state);
         if (f.state === 'active') { say(d.connected); }
