@@ -205,9 +205,8 @@ func (s *Service) Transfer(ctx context.Context, p access.Principal, id, toUserID
 		}
 		// A colleague anywhere in the same station network (the station
 		// and its branches) may take it over.
-		var top string
-		if err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE kind = 'hotline_station' AND ? LIKE path || '%' ORDER BY depth LIMIT 1`,
-			c.StationPath).Scan(&top); err != nil {
+		top, err := NetworkTop(ctx, tx, c.StationPath)
+		if err != nil {
 			return err
 		}
 		var n int

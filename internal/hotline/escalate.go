@@ -63,9 +63,8 @@ func (s *Service) EscalateCrisis(ctx context.Context, p access.Principal, id int
 		if err != nil {
 			return err
 		}
-		var top string
-		if err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE kind = 'hotline_station' AND ? LIKE path || '%' ORDER BY depth LIMIT 1`,
-			c.StationPath).Scan(&top); err != nil {
+		top, err := NetworkTop(ctx, tx, c.StationPath)
+		if err != nil {
 			return err
 		}
 		users, err := supervisorsOnDuty(ctx, tx, top, db.Micro(s.now()))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/hotline"
 )
 
 // The hotline network answers one queue: a child who writes to the city's
@@ -24,9 +25,7 @@ func (s *Service) network(ctx context.Context, tx *db.Tx, p access.Principal) (a
 		if !access.Has(m.Role, access.HotlineContact) {
 			continue
 		}
-		var top string
-		err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE kind = 'hotline_station' AND active = 1 AND ? LIKE path || '%'
-			ORDER BY depth LIMIT 1`, m.OrgPath).Scan(&top)
+		top, err := hotline.NetworkTop(ctx, tx, m.OrgPath)
 		if err != nil {
 			continue // not inside a hotline station: no queue
 		}

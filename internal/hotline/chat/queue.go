@@ -244,9 +244,8 @@ func (s *Service) Colleagues(ctx context.Context, p access.Principal, id int64) 
 		if _, _, err := s.role(ctx, tx, p, c); err != nil {
 			return err
 		}
-		var top string
-		if err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE kind = 'hotline_station' AND ? LIKE path || '%' ORDER BY depth LIMIT 1`,
-			c.StationPath).Scan(&top); err != nil {
+		top, err := hotline.NetworkTop(ctx, tx, c.StationPath)
+		if err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT u.id, u.display_name, MIN(mb.role) FROM memberships mb JOIN users u ON u.id = mb.user_id
