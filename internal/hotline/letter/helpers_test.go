@@ -20,8 +20,6 @@ import (
 	"github.com/careloop/careloop/internal/testutil"
 )
 
-const password = "Letter-Test-Pass-2026"
-
 // env has a city with a hotline station and two branches, a second
 // station, and the letter service (with the hotline service, a job queue
 // not started, and a fake mailer) on a controllable clock.
@@ -91,22 +89,13 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) unit(kind org.Kind, name string, parent *org.Unit) *org.Unit {
 	e.t.Helper()
-	u, err := e.org.CreateUnit(e.ctx, e.admin, org.NewUnit{Kind: kind, Name: name, ParentID: parent.ID})
-	if err != nil {
-		e.t.Fatalf("CreateUnit %s: %v", name, err)
-	}
-	return u
+	return testutil.Unit(e.t, e.ctx, e.org, e.admin, kind, name, parent)
 }
 
 func (e *env) user(role string, at *org.Unit) access.Principal {
 	e.t.Helper()
 	e.next++
-	name := "letter-staff-" + strconv.Itoa(e.next)
-	id, _, err := e.ppl.Bootstrap(e.ctx, people.NewUser{Username: name, DisplayName: role + " " + name}, password, at.ID, role)
-	if err != nil {
-		e.t.Fatalf("Bootstrap: %v", err)
-	}
-	return access.Principal{UserID: id, Username: name, Memberships: []access.Membership{{OrgID: at.ID, OrgPath: at.Path, Role: role}}}
+	return testutil.Staff(e.t, e.ctx, e.ppl, "letter-staff-"+strconv.Itoa(e.next), role, at)
 }
 
 // gateway is the principal of a mail gateway's API token: a counsellor's
@@ -119,11 +108,7 @@ func (e *env) gateway(at *org.Unit) access.Principal {
 
 func (e *env) num(q string, args ...any) int64 {
 	e.t.Helper()
-	var n int64
-	if err := e.d.Read(e.ctx, func(ctx context.Context, tx *db.Tx) error { return tx.QueryRow(ctx, q, args...).Scan(&n) }); err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return testutil.Num(e.t, e.d, q, args...)
 }
 
 // write posts a web letter to a station and returns what the writer is told.

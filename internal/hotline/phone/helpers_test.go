@@ -18,8 +18,6 @@ import (
 	"github.com/careloop/careloop/internal/testutil"
 )
 
-const password = "Phone-Test-Pass-2026"
-
 // env has a city with a hotline station, a branch and another station;
 // at the station a PBX account (its token's principal), two counsellors
 // and a supervisor; and the phone service on a controllable clock, with a
@@ -93,31 +91,18 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) unit(kind org.Kind, name string, parent *org.Unit) *org.Unit {
 	e.t.Helper()
-	u, err := e.org.CreateUnit(e.ctx, e.admin, org.NewUnit{Kind: kind, Name: name, ParentID: parent.ID})
-	if err != nil {
-		e.t.Fatalf("CreateUnit %s: %v", name, err)
-	}
-	return u
+	return testutil.Unit(e.t, e.ctx, e.org, e.admin, kind, name, parent)
 }
 
 func (e *env) user(role string, at *org.Unit) access.Principal {
 	e.t.Helper()
 	e.next++
-	name := "phone-staff-" + strconv.Itoa(e.next)
-	id, _, err := e.ppl.Bootstrap(e.ctx, people.NewUser{Username: name, DisplayName: role + " " + name}, password, at.ID, role)
-	if err != nil {
-		e.t.Fatalf("Bootstrap: %v", err)
-	}
-	return access.Principal{UserID: id, Username: name, Memberships: []access.Membership{{OrgID: at.ID, OrgPath: at.Path, Role: role}}}
+	return testutil.Staff(e.t, e.ctx, e.ppl, "phone-staff-"+strconv.Itoa(e.next), role, at)
 }
 
 func (e *env) num(q string, args ...any) int64 {
 	e.t.Helper()
-	var n int64
-	if err := e.d.Read(e.ctx, func(ctx context.Context, tx *db.Tx) error { return tx.QueryRow(ctx, q, args...).Scan(&n) }); err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return testutil.Num(e.t, e.d, q, args...)
 }
 
 func (e *env) str(q string, args ...any) string {
