@@ -47,6 +47,14 @@ const (
 	EmergencyAccess Permission = "record.emergency" // break the glass: time-limited access to one child's record, audited
 	MeetingManage   Permission = "meeting.manage"   // joint meetings of agencies (联席会议) and their action items
 
+	WorkforceManage Permission = "workforce.manage" // keep the counsellor registry and certifications of one's units
+	TrainingManage  Permission = "training.manage"  // courses, sessions, enrolment and attendance of one's units
+	OutreachManage  Permission = "outreach.manage"  // record outreach activities and keep venues of one's units
+	VenueRate       Permission = "venue.rate"       // rate venues yearly and publish the ranking
+	ContentPublish  Permission = "content.publish"  // publish guidance articles and announcements to families
+	FamilyConsult   Permission = "family.consult"   // see and keep guardians' consultation bookings with one's unit
+	ResearchDefine  Permission = "research.define"  // define de-identified research extracts (a disclosure)
+
 	TokenOwn Permission = "token.own" // manage one's own API tokens
 )
 
@@ -84,22 +92,24 @@ var Roles = map[string]Role{
 	Coordinator: {Name: Coordinator, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, UserRead, RecordRead, RecordWrite, RecordAttention, ReportRead, InstrumentManage, TokenOwn,
 		AlertHandle, RuleManage, ConcernReport, CaseManage, CaseSignoff, ReviewManage, DutyManage,
-		CrisisHandle, CrisisCosign, ReferralManage, SharingManage, EmergencyAccess, MeetingManage}},
+		CrisisHandle, CrisisCosign, ReferralManage, SharingManage, EmergencyAccess, MeetingManage,
+		WorkforceManage, TrainingManage, OutreachManage, VenueRate, ContentPublish, FamilyConsult, ResearchDefine}},
 	SchoolCounsellor: {Name: SchoolCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordRead, RecordWrite, RecordAttention, ReportRead, TokenOwn,
-		AlertHandle, ConcernReport, CaseManage, ReviewManage, CrisisHandle, ReferralManage}},
+		AlertHandle, ConcernReport, CaseManage, ReviewManage, CrisisHandle, ReferralManage,
+		OutreachManage, FamilyConsult}},
 	SchoolLeader: {Name: SchoolLeader, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordAttention, ReportRead, TokenOwn, AlertHandle, RuleManage, ConcernReport, CaseSignoff, ReviewManage,
 		CrisisCosign}},
 	HeadTeacher: {Name: HeadTeacher, SecondFactor: true, Permissions: []Permission{
 		OrgRead, RecordAttention, TokenOwn, ConcernReport}},
 	CommunityWorker: {Name: CommunityWorker, SecondFactor: true, Permissions: []Permission{
-		OrgRead, TokenOwn, ConcernReport}},
+		OrgRead, TokenOwn, ConcernReport, OutreachManage}},
 	HotlineCounsellor: {Name: HotlineCounsellor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, HotlineContact, TokenOwn, CrisisHandle, EmergencyAccess}},
 	HotlineSupervisor: {Name: HotlineSupervisor, Identified: true, SecondFactor: true, Permissions: []Permission{
 		OrgRead, UserRead, HotlineContact, HotlineSupervise, ReportRead, TokenOwn, AlertHandle, CaseSignoff, DutyManage,
-		CrisisHandle, CrisisCosign, ReferralManage, EmergencyAccess}},
+		CrisisHandle, CrisisCosign, ReferralManage, EmergencyAccess, WorkforceManage, TrainingManage}},
 	// The gateway reports calls and uploads recordings; it reads nothing
 	// back. Its account signs in once (with a second factor) to make the
 	// API token the PBX uses.

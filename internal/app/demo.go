@@ -125,7 +125,7 @@ func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
 	if err := loadDemoStudents(ctx, e, root.ID, root.Path, stdout); err != nil {
 		return fmt.Errorf("demo students: %w", err)
 	}
-	return nil
+	return e.demoAround(ctx, ids, stdout)
 }
 
 // demoDuty puts the hotline supervisor on duty around the clock for a

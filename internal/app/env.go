@@ -16,6 +16,7 @@ import (
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/crisis"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/family"
 	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/hotline/chat"
 	"github.com/careloop/careloop/internal/hotline/letter"
@@ -25,14 +26,18 @@ import (
 	"github.com/careloop/careloop/internal/jobs"
 	"github.com/careloop/careloop/internal/notify"
 	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/outreach"
 	"github.com/careloop/careloop/internal/people"
 	"github.com/careloop/careloop/internal/referral"
+	"github.com/careloop/careloop/internal/research"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/screening/instrument"
 	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/sharing"
 	"github.com/careloop/careloop/internal/student"
+	"github.com/careloop/careloop/internal/training"
 	"github.com/careloop/careloop/internal/warning"
+	"github.com/careloop/careloop/internal/workforce"
 )
 
 // env is everything a command needs once configuration is read: the
@@ -60,6 +65,12 @@ type env struct {
 	crisis  *crisis.Service
 	refer   *referral.Service
 	sharing *sharing.Service
+	// The work around the loop.
+	workforce *workforce.Service
+	training  *training.Service
+	outreach  *outreach.Service
+	family    *family.Service
+	research  *research.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -216,5 +227,16 @@ func (e *env) loop(ctx context.Context) error {
 	jobs.Handle(e.jobs, &crisis.SafetyWorker{S: e.crisis})
 	e.refer = &referral.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Care: e.care, Sharing: e.sharing}
 	jobs.Handle(e.jobs, &referral.DueWorker{S: e.refer})
+	return e.around(ctx)
+}
+
+// around wires the work around the loop: the workforce, training,
+// outreach and venues, the parent portal and research extracts.
+func (e *env) around(ctx context.Context) error {
+	for _, wire := range []func(context.Context) error{e.wireWorkforce, e.wireTraining, e.wireOutreach, e.wireFamily, e.wireResearch} {
+		if err := wire(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -173,6 +173,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.crisisRoutes(g)
 	s.referralRoutes(g)
 	s.sharingRoutes(g)
+	s.workforceRoutes(g)
+	s.trainingRoutes(g)
+	s.outreachRoutes(g)
+	s.familyRoutes(g)
+	s.researchRoutes(g)
 
 	public("/", s.notFound)
 }

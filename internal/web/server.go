@@ -13,6 +13,7 @@ import (
 	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/crisis"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/family"
 	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/hotline/chat"
 	"github.com/careloop/careloop/internal/hotline/letter"
@@ -21,12 +22,16 @@ import (
 	"github.com/careloop/careloop/internal/hotline/wechat"
 	"github.com/careloop/careloop/internal/httpx"
 	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/outreach"
 	"github.com/careloop/careloop/internal/people"
 	"github.com/careloop/careloop/internal/referral"
+	"github.com/careloop/careloop/internal/research"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/sharing"
 	"github.com/careloop/careloop/internal/student"
+	"github.com/careloop/careloop/internal/training"
 	"github.com/careloop/careloop/internal/warning"
+	"github.com/careloop/careloop/internal/workforce"
 )
 
 // Server holds the services the pages use.
@@ -46,6 +51,11 @@ type Server struct {
 	Crisis        *crisis.Service
 	Referral      *referral.Service
 	Sharing       *sharing.Service
+	Workforce     *workforce.Service
+	Training      *training.Service
+	Outreach      *outreach.Service
+	Family        *family.Service
+	Research      *research.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger

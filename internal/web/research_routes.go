@@ -1,0 +1,5 @@
+package web
+
+// researchRoutes registers the pages of internal/research.
+func (s *Server) researchRoutes(g guards) {
+}

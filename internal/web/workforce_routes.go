@@ -1,0 +1,5 @@
+package web
+
+// workforceRoutes registers the pages of internal/workforce.
+func (s *Server) workforceRoutes(g guards) {
+}
