@@ -105,10 +105,21 @@ func loadDemo(ctx context.Context, e *env, stdout io.Writer) error {
 	fmt.Fprintln(tw, "Roles that can see identified data set up a second factor (TOTP) at first sign-in.")
 	fmt.Fprintln(tw, "username\trole\tunit")
 	for _, a := range demoAccounts {
-		if _, _, err := e.people.Bootstrap(ctx, people.NewUser{Username: a.username, DisplayName: a.name}, DemoPassword, ids[a.unit], a.role); err != nil {
+		id, _, err := e.people.Bootstrap(ctx, people.NewUser{Username: a.username, DisplayName: a.name}, DemoPassword, ids[a.unit], a.role)
+		if err != nil {
 			return fmt.Errorf("demo account %s: %w", a.username, err)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.username, a.role, a.unit)
+		if a.username == "city.coord" {
+			// The city centre's coordinator works over the whole city (its
+			// districts' dashboards, escalations, joint work), beside the
+			// centre itself, where escalations to the city centre find them.
+			sec := access.Principal{UserID: -2, Memberships: []access.Membership{{OrgID: root.ID, OrgPath: root.Path, Role: access.SecurityAdmin}}}
+			if err := e.people.GrantRole(ctx, sec, id, root.ID, access.Coordinator); err != nil {
+				return fmt.Errorf("demo account %s: %w", a.username, err)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.username, access.Coordinator, root.NameEn)
+		}
 	}
 	fmt.Fprintln(tw)
 	if err := tw.Flush(); err != nil {

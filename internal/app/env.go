@@ -34,6 +34,7 @@ import (
 	"github.com/careloop/careloop/internal/screening/instrument"
 	"github.com/careloop/careloop/internal/seal"
 	"github.com/careloop/careloop/internal/sharing"
+	"github.com/careloop/careloop/internal/stats"
 	"github.com/careloop/careloop/internal/student"
 	"github.com/careloop/careloop/internal/training"
 	"github.com/careloop/careloop/internal/warning"
@@ -71,6 +72,8 @@ type env struct {
 	outreach  *outreach.Service
 	family    *family.Service
 	research  *research.Service
+	stats     *stats.Service
+	reg       *stats.Registry // the indicators
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -233,6 +236,12 @@ func (e *env) loop(ctx context.Context) error {
 // around wires the work around the loop: the workforce, training,
 // outreach and venues, the parent portal and research extracts.
 func (e *env) around(ctx context.Context) error {
+	var err error
+	if e.reg, err = stats.Indicators(); err != nil {
+		return err
+	}
+	e.stats = &stats.Service{DB: e.db, Audit: e.audit, Jobs: e.jobs, Every: e.cfg.StatsEvery}
+	jobs.Handle(e.jobs, &stats.RefreshWorker{S: e.stats, Reg: e.reg})
 	for _, wire := range []func(context.Context) error{e.wireWorkforce, e.wireTraining, e.wireOutreach, e.wireFamily, e.wireResearch} {
 		if err := wire(ctx); err != nil {
 			return err

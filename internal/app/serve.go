@@ -39,6 +39,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := e.jobs.Start(ctx); err != nil {
 		return err
 	}
+	// The rollups of the dashboards are refreshed now and every
+	// --stats-every after (one instance runs each slot).
+	if err := e.stats.Schedule(ctx, time.Now()); err != nil {
+		return err
+	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -94,7 +99,7 @@ func (e *env) handler() (http.Handler, error) {
 	w := &web.Server{Org: e.org, People: e.people, Student: e.student, Screening: e.screen, Warning: e.warn, Care: e.care, Hotline: e.hotline,
 		Chat: e.chat, WeChat: e.wechat, Phone: e.phone, Letters: e.letters, Station: e.station,
 		Crisis: e.crisis, Referral: e.refer, Sharing: e.sharing,
-		Workforce: e.workforce, Training: e.training, Outreach: e.outreach, Family: e.family, Research: e.research, Audit: e.audit, DB: e.db, Log: e.log,
+		Workforce: e.workforce, Training: e.training, Outreach: e.outreach, Family: e.family, Research: e.research, Stats: e.stats, Indicators: e.reg, Audit: e.audit, DB: e.db, Log: e.log,
 		SecureCookies: e.cfg.SecureCookies, Demo: e.cfg.Demo}
 	pages, err := w.Handler()
 	if err != nil {

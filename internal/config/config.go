@@ -41,6 +41,7 @@ type Config struct {
 
 	RecordingsDir      string        // sealed call recordings; default DataDir/recordings
 	RecordingRetention time.Duration // how long call recordings are kept
+	StatsEvery         time.Duration // how often the dashboards' rollups are refreshed
 }
 
 // envName maps a flag name to its environment variable: database-url -> CARELOOP_DATABASE_URL.
@@ -102,6 +103,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	str(&c.WeChatAPIBase, "wechat-api", "https://api.weixin.qq.com", "WeChat API base address")
 	str(&c.RecordingsDir, "recordings-dir", "", "folder of sealed call recordings (default DATA/recordings; shared storage when several instances run)")
 	dur(&c.RecordingRetention, "recording-retention", 180*24*time.Hour, "how long call recordings are kept before deletion")
+	dur(&c.StatsEvery, "stats-every", 10*time.Minute, "how often the dashboards' figures are recomputed from the records")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -120,6 +122,9 @@ func (c *Config) validate() error {
 	}
 	if c.RecordingRetention < 24*time.Hour {
 		return fmt.Errorf("--recording-retention must be at least 24h")
+	}
+	if c.StatsEvery < 10*time.Second {
+		return fmt.Errorf("--stats-every must be at least 10s")
 	}
 	switch c.SealAlgo {
 	case "aes", "sm4":

@@ -10,6 +10,7 @@ import (
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/notify"
+	"github.com/careloop/careloop/internal/sharing"
 )
 
 // step is one row of an incident's history, to be appended.
@@ -243,6 +244,13 @@ func (s *Service) apply(ctx context.Context, tx *db.Tx, p access.Principal, m ac
 		_, err = tx.Exec(ctx, `UPDATE incidents SET police_ref = ? WHERE id = ?`, c["police_ref"], inc.ID)
 	case SafetyConfirmed:
 		_, err = tx.Exec(ctx, `UPDATE incidents SET safety_at = ? WHERE id = ?`, now, inc.ID)
+	case HandedOver:
+		// The child and what is known of the crisis go to the hospital or
+		// school that takes them over.
+		if unit := c.id("to_unit"); unit != 0 && unit != inc.UnitID && s.Sharing != nil {
+			err = s.Sharing.Record(ctx, tx, p, sharing.Disclosure{StudentID: inc.StudentID, FromUnit: inc.UnitID, ToUnit: unit,
+				What: []string{"description", "risk"}, Purpose: "crisis", Basis: "emergency", RefType: "incident", RefID: inc.ID})
+		}
 	case Closed:
 		_, err = tx.Exec(ctx, `UPDATE incidents SET closed_at = ? WHERE id = ?`, now, inc.ID)
 	}

@@ -14,6 +14,8 @@ type Filter struct {
 	Open  bool  // only referrals not closed or declined
 	After int64 // keyset: referrals with id below this (newest first)
 	Limit int
+	// Incident: only the referrals sent from this crisis incident.
+	Incident int64
 }
 
 // Detail is one referral as a side sees it: its timeline, documents and
@@ -49,6 +51,10 @@ func (s *Service) list(ctx context.Context, p access.Principal, f Filter, cond s
 	q := `SELECT ` + referralColumns + ` WHERE ` + cond
 	if f.Open {
 		q += ` AND r.state NOT IN ('closed', 'declined')`
+	}
+	if f.Incident > 0 {
+		q += ` AND r.source_type = 'incident' AND r.source_id = ?`
+		args = append(args, f.Incident)
 	}
 	if f.After > 0 {
 		q += ` AND r.id < ?`

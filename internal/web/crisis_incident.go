@@ -6,9 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/crisis"
 	"github.com/careloop/careloop/internal/org"
+	"github.com/careloop/careloop/internal/referral"
 )
 
 // incidentView is an incident with the choices of its forms.
@@ -19,7 +21,9 @@ type incidentView struct {
 	RiskItems     []crisis.RiskItem
 	HandOvers     []string
 	FollowUpKinds []string
-	Now           string // for datetime-local inputs
+	Schools       []crisis.Partner    // where an anonymous child may be identified
+	Referrals     []referral.Referral // sent from this incident, that the caller follows
+	Now           string              // for datetime-local inputs
 }
 
 // LevelClass is the colour of a risk level.
@@ -61,7 +65,16 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, status int
 		if v.Police, err = s.Crisis.Partners(r.Context(), string(org.Police)); err == nil {
 			v.Hospitals, err = s.Crisis.Partners(r.Context(), string(org.Hospital))
 		}
+		if err == nil && d.StudentID == 0 && d.State != crisis.Closed {
+			v.Schools, err = s.Crisis.Partners(r.Context(), string(org.School))
+		}
 		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if principal(r).Can(access.ReferralManage) {
+		if v.Referrals, err = s.Referral.FindSent(r.Context(), principal(r), referral.Filter{Incident: id}); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -154,4 +167,15 @@ func (s *Server) incidentCorrect(w http.ResponseWriter, r *http.Request) {
 	sid, _ := pathID(r, "sid")
 	_, err := s.Crisis.Correct(r.Context(), principal(r), id, sid, r.PostFormValue("note"), r.PostFormValue("void") == "1")
 	s.afterIncident(w, r, err)
+}
+
+// identifyIncident links an anonymous incident to a student: the child's
+// school and name, with the grade and class when asked for.
+func (s *Server) identifyIncident(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	_ = r.ParseForm()
+	school, _ := strconv.ParseInt(r.PostFormValue("school"), 10, 64)
+	grade, _ := strconv.Atoi(r.PostFormValue("grade"))
+	s.afterIncident(w, r, s.Crisis.Identify(r.Context(), principal(r), id, crisis.Identity{SchoolID: school,
+		Name: r.PostFormValue("name"), Grade: grade, Class: r.PostFormValue("class")}))
 }

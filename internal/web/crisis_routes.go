@@ -13,6 +13,7 @@ func (s *Server) crisisRoutes(g guards) {
 	g.perm("GET /crisis/{id}/cosign", access.CrisisCosign, s.incident)
 	g.perm("POST /crisis/{id}/steps", access.CrisisHandle, s.incidentStep)
 	g.perm("POST /crisis/{id}/details", access.CrisisHandle, s.incidentDetails)
+	g.perm("POST /crisis/{id}/identify", access.CrisisHandle, s.identifyIncident)
 	g.perm("POST /crisis/{id}/guardian", access.CrisisHandle, s.incidentGuardian)
 	g.perm("POST /crisis/{id}/steps/{sid}/cosign", access.CrisisCosign, s.incidentCosign)
 	g.perm("POST /crisis/{id}/steps/{sid}/withdraw", access.CrisisHandle, s.incidentWithdraw)

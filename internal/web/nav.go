@@ -43,6 +43,7 @@ var navItems = []navItem{
 	{Key: "research.downloads_nav", Href: "/research/extracts", Perm: access.ResearchExtract, ID: "research-extracts"},
 	{Key: "nav.reviews", Href: "/reviews", Perm: access.ReviewManage, ID: "reviews"},
 	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
+	{Key: "stats.nav", Href: "/stats", Perm: access.ReportRead, ID: "stats"},
 	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
 	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.ReportRead, ID: "campaigns"},

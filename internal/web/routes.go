@@ -164,6 +164,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	perm("GET /audit", access.AuditRead, s.auditTrail)
 	perm("POST /audit/verify", access.AuditRead, s.auditVerify)
 
+	perm("GET /stats", access.ReportRead, s.statsDashboard)
+	perm("GET /stats/indicators", access.ReportRead, s.statsIndicators)
+
 	g := guards{public: public, signedIn: signedIn, perm: perm}
 	s.chatRoutes(g)
 	s.wechatRoutes(g)

@@ -28,6 +28,7 @@ import (
 	"github.com/careloop/careloop/internal/research"
 	"github.com/careloop/careloop/internal/screening"
 	"github.com/careloop/careloop/internal/sharing"
+	"github.com/careloop/careloop/internal/stats"
 	"github.com/careloop/careloop/internal/student"
 	"github.com/careloop/careloop/internal/training"
 	"github.com/careloop/careloop/internal/warning"
@@ -56,6 +57,8 @@ type Server struct {
 	Outreach      *outreach.Service
 	Family        *family.Service
 	Research      *research.Service
+	Stats         *stats.Service
+	Indicators    *stats.Registry
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger

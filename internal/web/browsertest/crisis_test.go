@@ -103,8 +103,9 @@ func crisisNever(t *testing.T, b *browser, who string, never ...string) {
 // and records the rescue up to the child's safety; the counsellor hands
 // over to the hospital and the supervisor (who holds referral.manage over
 // the station) refers the child from the incident; the hospital's liaison
-// accepts and returns feedback; the counsellor plans the follow-up,
-// records the guardian decision and the review; the supervisor co-signs
+// accepts and returns feedback; the child, identified by the school and
+// name they gave, gets a follow-up in the support plan from the school's
+// counsellor; the hotline counsellor records the guardian decision and the review; the supervisor co-signs
 // the closing. At each step the others' pages are checked for what their
 // role must not see.
 func TestCrisisChatToClosed(t *testing.T) {
@@ -340,6 +341,10 @@ func TestCrisisChatToClosed(t *testing.T) {
 	if facts := sup.text("#referral-facts"); !strings.Contains(facts, "#"+id) || !strings.Contains(facts, zhText("referral.source.incident")) {
 		t.Errorf("the referral does not name incident #%s as its source:\n%s", id, facts)
 	}
+	sup.open(inc + "/cosign")
+	if !sup.present(`#incident-referrals li.incident-referral[data-id="` + ref + `"][data-state="sent"]`) {
+		t.Errorf("the incident's page does not list referral %s sent from it", ref)
+	}
 
 	// 8. The hospital's liaison: only referrals to the hospital, only what they carry.
 	hos := newBrowser(t, srv.URL, 1280, 900)
@@ -395,21 +400,68 @@ func TestCrisisChatToClosed(t *testing.T) {
 		t.Errorf("the referral after closing: %q", got)
 	}
 
-	// 9. Follow-up, guardian decision, review; the closing is co-signed.
+	// 9. The child told the counsellor their school and name: the
+	// counsellor links the incident to the record without seeing it, and
+	// the school's counsellor, who now sees the incident, plans the
+	// follow-up in the support plan.
+	sch := newBrowser(t, srv.URL, 1280, 900)
+	sch.signInEnrolled("counsellor")
+	crisisStatus(t, sch, "school counsellor before identification", inc, 404)
 	hot.open(inc)
-	crisisStep(t, hot, inc, "follow_up_planned", func() {
-		hot.setValue("#follow_up_kind", "student")
-		hot.setValue("#follow_up_due", time.Now().Add(72*time.Hour).In(cst).Format("2006-01-02T15:04"))
-	})
-	crisisWantState(t, hot, "counsellor", inc, "#incident-state", "follow_up_planned")
-	if !hot.present(`#timeline li.step[data-kind="state"][data-state="follow_up_planned"]`) {
-		t.Error("the follow-up is not on the incident's timeline")
+	hot.do(chromedp.Click(chromedp.CSS("#identify > summary"), chromedp.NodeVisible))
+	school := crisisPick(t, hot, "#identify-school", "玄武实验小学")
+	sch.open("/students?school=" + school)
+	names, grades, classes := sch.texts("tbody tr td:nth-child(1) a"), sch.texts("tbody tr td:nth-child(4)"), sch.texts("tbody tr td:nth-child(5)")
+	if len(names) == 0 || len(grades) == 0 || len(classes) == 0 {
+		t.Fatalf("the school counsellor lists no students:\n%s", sch.text("main"))
 	}
-	// The child is anonymous: there is no student record, hence no support
-	// plan to feed (crisis.feedFollowUp only feeds a known student's case);
-	// the follow-up stays on the incident. The page says so.
-	if !strings.Contains(hot.text("#incident-child"), zhText("crisis.anonymous")) {
-		t.Error("the incident's child is no longer anonymous")
+	childName := names[0]
+	hot.setValue("#identify-name", "查无此人")
+	if st := hot.click("#identify-save"); st != 422 {
+		t.Errorf("identify an unknown child: status %d, want 422", st)
+	}
+	if !strings.Contains(hot.text("#identify"), zhText("crisis.identify_none")) {
+		t.Errorf("the unknown child's error is not shown: %q", hot.text("#identify"))
+	}
+	crisisPick(t, hot, "#identify-school", "玄武实验小学")
+	hot.setValue("#identify-name", childName)
+	hot.setValue("#identify-grade", grades[0])
+	hot.setValue("#identify-class", classes[0])
+	if st := hot.click("#identify-save"); st != 200 {
+		t.Fatalf("identify the child: status %d:\n%s", st, hot.text("main"))
+	}
+	hot.wantPath(inc)
+	if !hot.present(`#timeline li.step[data-kind="identified"]`) || hot.present("#identify") {
+		t.Error("the identification is not on the timeline, or the form is still offered")
+	}
+	if got := hot.text("#incident-child"); !strings.Contains(got, zhText("crisis.known_student")) || strings.Contains(got, childName) {
+		t.Errorf("the hotline counsellor's child line reads %q: want a known student without the record's name", got)
+	}
+	crisisNever(t, hot, "hotline counsellor after identification", childName)
+	if st := sch.open(inc); st != 200 {
+		t.Fatalf("the school counsellor cannot open the identified incident: status %d", st)
+	}
+	if got := sch.text("#incident-child"); !strings.Contains(got, childName) {
+		t.Errorf("the school counsellor's child line reads %q, want %s", got, childName)
+	}
+	crisisStep(t, sch, inc, "follow_up_planned", func() {
+		sch.setValue("#follow_up_kind", "student")
+		sch.setValue("#follow_up_due", time.Now().Add(72*time.Hour).In(cst).Format("2006-01-02T15:04"))
+	})
+	crisisWantState(t, sch, "school counsellor", inc, "#incident-state", "follow_up_planned")
+	if !sch.present(`#timeline li.step[data-kind="state"][data-state="follow_up_planned"] a.case-link`) {
+		t.Fatalf("the follow-up step does not link to the case it fed:\n%s", sch.text("#timeline"))
+	}
+	sch.click(`#timeline li.step[data-state="follow_up_planned"] a.case-link`)
+	if got := sch.text("#case-title"); !strings.Contains(got, childName) {
+		t.Errorf("the case's title reads %q, want the child %s", got, childName)
+	}
+	if got := sch.texts("#follow-ups li"); len(got) != 1 || !strings.Contains(got[0], zhText("case.follow_up_kind.student")) {
+		t.Errorf("the support plan's follow-ups: %q, want the one the incident planned", got)
+	}
+	hot.open(inc)
+	if !hot.present(`#timeline li.step[data-kind="state"][data-state="follow_up_planned"]`) {
+		t.Error("the follow-up is not on the hotline counsellor's timeline")
 	}
 	hot.setValue("#notified", "no")
 	hot.setValue("#why_not", "匿名来访，未留监护人联系方式")
@@ -461,19 +513,18 @@ func TestCrisisChatToClosed(t *testing.T) {
 	}
 	crisisNever(t, cop, "police after closing", lesson, advice, reason, "市脑科医院")
 
-	// 10. A school counsellor (another chain): nothing of it.
-	sch := newBrowser(t, srv.URL, 1280, 900)
-	sch.signInEnrolled("counsellor")
-	crisisStatus(t, sch, "school counsellor", inc, 404)
+	// 10. The school's counsellor sees the incident of their student, but
+	// not the police's pages, the hospital's, or the station's referral.
+	crisisStatus(t, sch, "school counsellor", inc, 200)
 	crisisStatus(t, sch, "school counsellor", "/police/"+id, 403)
 	crisisStatus(t, sch, "school counsellor", hbase, 403)
 	crisisStatus(t, sch, "school counsellor", "/referrals/"+ref, 404)
 	sch.open("/crisis?list=closed")
-	if sch.present(`li.incident-row[data-id="` + id + `"]`) {
-		t.Error("the school counsellor lists the incident")
+	if !sch.present(`li.incident-row[data-id="` + id + `"]`) {
+		t.Error("the school counsellor does not list their student's incident")
 	}
 	sch.open("/referrals")
 	if sch.present(`a[href="/referrals/` + ref + `"]`) {
-		t.Error("the school counsellor lists the referral")
+		t.Error("the school counsellor lists the station's referral")
 	}
 }
