@@ -16,6 +16,7 @@ import (
 	"github.com/careloop/careloop/internal/config"
 	"github.com/careloop/careloop/internal/crisis"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/export"
 	"github.com/careloop/careloop/internal/family"
 	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/hotline/chat"
@@ -74,6 +75,7 @@ type env struct {
 	research  *research.Service
 	stats     *stats.Service
 	reg       *stats.Registry // the indicators
+	exports   *export.Service
 }
 
 func (e *env) Close() { e.db.Close() }
@@ -242,6 +244,9 @@ func (e *env) around(ctx context.Context) error {
 	}
 	e.stats = &stats.Service{DB: e.db, Audit: e.audit, Jobs: e.jobs, Every: e.cfg.StatsEvery}
 	jobs.Handle(e.jobs, &stats.RefreshWorker{S: e.stats, Reg: e.reg})
+	e.exports = &export.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Sources: map[string]export.Source{
+		"students": export.Students{S: e.student}, "figures": export.Figures{S: e.stats, Reg: e.reg}}}
+	jobs.Handle(e.jobs, &export.BuildWorker{S: e.exports})
 	for _, wire := range []func(context.Context) error{e.wireWorkforce, e.wireTraining, e.wireOutreach, e.wireFamily, e.wireResearch} {
 		if err := wire(ctx); err != nil {
 			return err

@@ -99,7 +99,7 @@ func (e *env) handler() (http.Handler, error) {
 	w := &web.Server{Org: e.org, People: e.people, Student: e.student, Screening: e.screen, Warning: e.warn, Care: e.care, Hotline: e.hotline,
 		Chat: e.chat, WeChat: e.wechat, Phone: e.phone, Letters: e.letters, Station: e.station,
 		Crisis: e.crisis, Referral: e.refer, Sharing: e.sharing,
-		Workforce: e.workforce, Training: e.training, Outreach: e.outreach, Family: e.family, Research: e.research, Stats: e.stats, Indicators: e.reg, Audit: e.audit, DB: e.db, Log: e.log,
+		Workforce: e.workforce, Training: e.training, Outreach: e.outreach, Family: e.family, Research: e.research, Stats: e.stats, Indicators: e.reg, Exports: e.exports, Audit: e.audit, DB: e.db, Log: e.log,
 		SecureCookies: e.cfg.SecureCookies, Demo: e.cfg.Demo}
 	pages, err := w.Handler()
 	if err != nil {

@@ -47,7 +47,10 @@ type Session struct {
 	Minutes      int
 	Topic        string
 	Notes        string
-	Attendees    []int64
+	// NotesWithheld: the session has notes the reader may not see (the
+	// lapse rule of the workforce); Notes is empty.
+	NotesWithheld bool
+	Attendees     []int64
 }
 
 // RequestAppointment puts an appointment on a counsellor's calendar. The
@@ -279,7 +282,16 @@ func (s *Service) FindSession(ctx context.Context, p access.Principal, id int64)
 			return apperr.NotFound()
 		}
 		out.HeldAt = db.FromMicro(held)
+		barred := false
 		if len(notes) > 0 {
+			var err error
+			if barred, err = s.notesBarred(ctx, tx, p.UserID); err != nil {
+				return err
+			}
+		}
+		if len(notes) > 0 && barred {
+			out.NotesWithheld = true
+		} else if len(notes) > 0 {
 			plain, err := s.Seal.Open(notes, sessionNotesAAD(id))
 			if err != nil {
 				return apperr.Internal(err)
@@ -295,7 +307,11 @@ func (s *Service) FindSession(ctx context.Context, p access.Principal, id int64)
 			}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, p, m, "counselling.read", "counselling_session", id, "")
+		detail := ""
+		if out.NotesWithheld {
+			detail = "notes=withheld"
+		}
+		return s.record(ctx, tx, p, m, "counselling.read", "counselling_session", id, detail)
 	})
 	if err != nil {
 		return nil, err

@@ -43,6 +43,9 @@ type FollowUp struct {
 	TierChange string
 	Step, Seq  int
 	CreatedAt  time.Time
+	// NotesWithheld: the follow-up has notes the reader may not see (the
+	// lapse rule of the workforce); Notes is empty.
+	NotesWithheld bool
 }
 
 // FollowUpRecord is what a follow-up found: notes (sealed) and, if the
@@ -252,8 +255,13 @@ func (s *Service) EscalateFollowUp(ctx context.Context, a FollowUpDueArgs) (bool
 	return escalated, wait, err
 }
 
-// followUpsOf returns a case's follow-ups by due date, notes opened.
-func (s *Service) followUpsOf(ctx context.Context, tx *db.Tx, caseID int64) ([]FollowUp, error) {
+// followUpsFor returns a case's follow-ups by due date, notes opened for
+// reader, or withheld (NotesWithheld) when NotesBarred bars the reader.
+func (s *Service) followUpsFor(ctx context.Context, tx *db.Tx, caseID, reader int64) ([]FollowUp, error) {
+	barred, err := s.notesBarred(ctx, tx, reader)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := tx.Query(ctx, `SELECT id, student_id, owner_id, kind, due_at, done_at, done_by, notes, tier_change, step, seq, created_at
 		FROM follow_ups WHERE case_id = ? ORDER BY due_at, id`, caseID)
 	if err != nil {
@@ -269,7 +277,9 @@ func (s *Service) followUpsOf(ctx context.Context, tx *db.Tx, caseID int64) ([]F
 			&created); err != nil {
 			return nil, apperr.Internal(err)
 		}
-		if len(notes) > 0 {
+		if len(notes) > 0 && barred {
+			f.NotesWithheld = true
+		} else if len(notes) > 0 {
 			plain, err := s.Seal.Open(notes, followUpAAD(f.ID))
 			if err != nil {
 				return nil, apperr.Internal(err)

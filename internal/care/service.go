@@ -29,6 +29,17 @@ type Service struct {
 	Notify  *notify.Service
 	Warning *warning.Service
 	Now     func() time.Time
+	// NotesBarred reports whether a reader may not see sealed session and
+	// follow-up notes (the workforce's lapse rule); nil: never barred.
+	NotesBarred func(ctx context.Context, tx *db.Tx, userID int64) (bool, error)
+}
+
+// notesBarred asks NotesBarred, if set, in tx.
+func (s *Service) notesBarred(ctx context.Context, tx *db.Tx, userID int64) (bool, error) {
+	if s.NotesBarred == nil {
+		return false, nil
+	}
+	return s.NotesBarred(ctx, tx, userID)
 }
 
 func (s *Service) now() time.Time {

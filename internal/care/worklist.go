@@ -255,7 +255,7 @@ func (s *Service) FindCase(ctx context.Context, p access.Principal, id int64) (*
 		if d.Plans, err = s.plansOf(ctx, tx, id); err != nil {
 			return err
 		}
-		if d.FollowUps, err = s.followUpsOf(ctx, tx, id); err != nil {
+		if d.FollowUps, err = s.followUpsFor(ctx, tx, id, p.UserID); err != nil {
 			return err
 		}
 		if d.Events, err = s.caseEvents(ctx, tx, id); err != nil {

@@ -116,34 +116,7 @@ func pendingChannels(job *river.Job[DeliverArgs]) map[string]bool {
 
 // Link is the address of the page a note is about, under BaseURL.
 func (s *Service) Link(n Note) string {
-	base := strings.TrimRight(s.BaseURL, "/")
-	switch n.RefType {
-	case "alert":
-		return fmt.Sprintf("%s/alerts/%d", base, n.RefID)
-	case "follow_up":
-		return fmt.Sprintf("%s/follow-ups/%d", base, n.RefID)
-	case "case":
-		return fmt.Sprintf("%s/cases/%d", base, n.RefID)
-	case "task":
-		return base + "/tasks"
-	case "contact":
-		return fmt.Sprintf("%s/contacts/%d", base, n.RefID)
-	case "emergency":
-		return fmt.Sprintf("%s/emergency/%d/review", base, n.RefID)
-	case "incident":
-		return fmt.Sprintf("%s/crisis/%d", base, n.RefID)
-	case "incident_cosign":
-		return fmt.Sprintf("%s/crisis/%d/cosign", base, n.RefID)
-	case "incident_police":
-		return fmt.Sprintf("%s/police/%d", base, n.RefID)
-	case "referral":
-		return fmt.Sprintf("%s/referrals/%d", base, n.RefID)
-	case "referral_in":
-		return fmt.Sprintf("%s/hospital/%d", base, n.RefID)
-	case "referral_overdue":
-		return base + "/work"
-	}
-	return base + "/"
+	return strings.TrimRight(s.BaseURL, "/") + Path(n.RefType, n.RefID)
 }
 
 // DefaultText renders a note from the message catalog: the keys

@@ -130,7 +130,7 @@ func TestDeliverWorkerSendsMailAndSMS(t *testing.T) {
 		{Note{Kind: "alert.level_raised", RefType: "alert", RefID: 7, Level: "orange"}, "/alerts/7"},
 		{Note{Kind: "alert.escalated", RefType: "alert", RefID: 8, Level: "yellow"}, "/alerts/8"},
 		{Note{Kind: "follow_up.overdue", RefType: "follow_up", RefID: 9}, "/follow-ups/9"},
-		{Note{Kind: "task.assigned", RefType: "task", RefID: 10}, "/tasks"},
+		{Note{Kind: "task.assigned", RefType: "task", RefID: 10}, "/work"},
 		{Note{Kind: "case.signoff_requested", RefType: "case", RefID: 11}, "/cases/11"},
 	} {
 		for _, lang := range []string{"zh-CN", "en"} {
@@ -166,7 +166,7 @@ func TestDeliverWorkerRetriesOnlyTheFailedChannel(t *testing.T) {
 	if n, m := len(f.mail.Mails()), len(f.sms.Requests()); n != 1 || m != 2 {
 		t.Errorf("after the retry: %d mails (want 1), %d SMS requests (want 2)", n, m)
 	}
-	if got := f.mail.Mails()[0]; got.Subject != "新任务" || !strings.Contains(got.Body, "https://careloop.example.org/tasks") {
+	if got := f.mail.Mails()[0]; got.Subject != "新任务" || !strings.Contains(got.Body, "https://careloop.example.org/work") {
 		t.Errorf("zh-CN mail: %q %q", got.Subject, got.Body)
 	}
 }

@@ -19,30 +19,43 @@ type Item struct {
 }
 
 // Link is where the notification leads.
-func (it Item) Link() string {
-	switch it.RefType {
+func (it Item) Link() string { return Path(it.RefType, it.RefID) }
+
+// Path is the page a notification about (refType, refID) leads to, the
+// same in the inbox, in e-mail and in SMS.
+func Path(refType string, refID int64) string {
+	id := itoa(refID)
+	switch refType {
 	case "alert":
-		return "/alerts/" + itoa(it.RefID)
-	case "follow_up", "case":
-		return "/cases/" + itoa(it.RefID)
+		return "/alerts/" + id
+	case "follow_up":
+		return "/follow-ups/" + id
+	case "case":
+		return "/cases/" + id
 	case "task":
 		return "/work"
 	case "contact":
-		return "/contacts/" + itoa(it.RefID)
+		return "/contacts/" + id
 	case "emergency":
-		return "/emergency/" + itoa(it.RefID) + "/review"
+		return "/emergency/" + id + "/review"
 	case "incident":
-		return "/crisis/" + itoa(it.RefID)
+		return "/crisis/" + id
 	case "incident_cosign":
-		return "/crisis/" + itoa(it.RefID) + "/cosign"
+		return "/crisis/" + id + "/cosign"
 	case "incident_police":
-		return "/police/" + itoa(it.RefID)
+		return "/police/" + id
 	case "referral":
-		return "/referrals/" + itoa(it.RefID)
+		return "/referrals/" + id
 	case "referral_in":
-		return "/hospital/" + itoa(it.RefID)
+		return "/hospital/" + id
 	case "referral_overdue":
 		return "/work"
+	case "workforce_person":
+		return "/workforce/people/" + id
+	case "workforce_mine":
+		return "/workforce/mine"
+	case "booking":
+		return "/calendar"
 	}
 	return "/"
 }

@@ -4,9 +4,11 @@
 package people
 
 import (
+	"context"
 	"time"
 
 	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/db"
 )
 
 // User is a staff account. Secrets never leave this package.
@@ -68,4 +70,20 @@ func memberships(views []MembershipView) []access.Membership {
 		out[i] = access.Membership{OrgID: v.OrgID, OrgPath: v.OrgPath, Role: v.Role}
 	}
 	return out
+}
+
+// PrincipalOf is the caller that userID is now, for work done later on
+// their behalf (a background export, a research extract): the roles they
+// hold today in active units, none when the account is inactive. The work
+// is then scoped and audited as theirs.
+func PrincipalOf(ctx context.Context, tx *db.Tx, userID int64) (access.Principal, error) {
+	a, err := findAccount(ctx, tx, userID)
+	if err != nil {
+		return access.Principal{}, err
+	}
+	p := access.Principal{UserID: userID, Username: a.Username}
+	if a.Active {
+		p.Memberships = memberships(a.Memberships)
+	}
+	return p, nil
 }

@@ -2,8 +2,10 @@ package stats
 
 import (
 	_ "embed"
+
 	"encoding/json"
 	"fmt"
+	"github.com/careloop/careloop/internal/access"
 	"slices"
 	"strings"
 )
@@ -24,6 +26,9 @@ type Indicator struct {
 	Facts      string    `json:"facts"`
 	Ratio      []string  `json:"ratio"`
 	Tier       string    `json:"tier"`
+	// Records is the list page of the records behind the figure and the
+	// permission it needs: [path, permission].
+	Records []string `json:"records"`
 }
 
 // Groups orders the dashboard's sections.
@@ -77,6 +82,10 @@ func (r *Registry) Counted() []Indicator {
 	return out
 }
 
+func knownPerm(p string) bool {
+	return slices.Contains(access.AllPermissions(), access.Permission(p))
+}
+
 // Indicators reads and checks the embedded registry.
 func Indicators() (*Registry, error) { return ParseIndicators(indicatorsJSON) }
 
@@ -104,6 +113,9 @@ func ParseIndicators(b []byte) (*Registry, error) {
 		}
 		if !slices.Contains([]string{"person", "person_time", "count", "share", "minutes", "days", "hours"}, in.Unit) {
 			return nil, fmt.Errorf("indicator %s: unknown unit %q", in.ID, in.Unit)
+		}
+		if in.Records != nil && (len(in.Records) != 2 || !strings.HasPrefix(in.Records[0], "/") || !knownPerm(in.Records[1])) {
+			return nil, fmt.Errorf("indicator %s: records must be [\"/path\", \"permission\"]", in.ID)
 		}
 		if in.Ratio != nil {
 			if len(in.Ratio) != 2 || in.Facts != "" {

@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -120,6 +121,33 @@ func TestIndicatorsDocumented(t *testing.T) {
 	for _, in := range reg.List {
 		if !strings.Contains(string(b), "| `"+in.ID+"` |") {
 			t.Errorf("docs/indicators.md lacks %s", in.ID)
+		}
+	}
+}
+
+// Every figure the default briefing names exists.
+func TestBriefingTemplateNamesKnownFigures(t *testing.T) {
+	reg, err := stats.Indicators()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs, err := stats.BriefingSections()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := regexp.MustCompile(`\{([a-z_]+)\}`)
+	for _, s := range secs {
+		for _, text := range s.Text {
+			for _, m := range ph.FindAllStringSubmatch(text, -1) {
+				if _, ok := reg.Get(m[1]); !ok && m[1] != "unit" && m[1] != "period" {
+					t.Errorf("section %s names {%s}", s.Key, m[1])
+				}
+			}
+		}
+		for _, id := range s.Figures {
+			if _, ok := reg.Get(id); !ok {
+				t.Errorf("section %s tables %s", s.Key, id)
+			}
 		}
 	}
 }

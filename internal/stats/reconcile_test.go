@@ -349,6 +349,121 @@ func (w *world) generate(seed uint64, start time.Time) {
 			}
 		}
 	}
+	w.around(r, when, user, schools, station)
+}
+
+// around generates the work around the loop: the registry and its
+// certifications, training, outreach activities and venues.
+func (w *world) around(r *rand.Rand, when func() time.Time, user int64, schools []*org.Unit, station *org.Unit) {
+	mic := db.Micro
+	units := append(append([]*org.Unit{}, schools...), station)
+	for n := range 24 {
+		u := units[r.IntN(len(units))]
+		kind := []string{"psych_teacher_full", "psych_teacher_part", "hotline_counsellor", "volunteer"}[r.IntN(4)]
+		active := r.IntN(8) > 0
+		made := when()
+		pid := w.exec(`INSERT INTO workforce_people (org_unit_id, name, kind, tier, active, created_by, created_at, updated_at) VALUES (?, ?, ?, 'none', ?, ?, ?, ?)`,
+			u.ID, fmt.Sprintf("咨询师%d", n), kind, db.Bool(active), user, mic(made), mic(made))
+		if active && kind == "psych_teacher_full" {
+			w.add("psych_teachers_full", gen{unit: u.ID, subject: pid, amount: 1, at: made})
+		}
+		for range r.IntN(3) {
+			level := []string{"senior", "intermediate"}[r.IntN(2)]
+			issued := when().AddDate(0, -r.IntN(6), 0)
+			expires := issued.Add(time.Duration(30+r.IntN(300)) * 24 * time.Hour)
+			until := expires
+			var ended time.Time
+			if r.IntN(5) == 0 {
+				ended = issued.Add(time.Duration(r.IntN(40)) * 24 * time.Hour)
+				if ended.Before(expires) {
+					until = ended
+				}
+			}
+			w.exec(`INSERT INTO workforce_certs (person_id, level, body, issued_on, expires_on, ended_at, created_by, created_at) VALUES (?, ?, '省心理学会', ?, ?, ?, ?, ?)`,
+				pid, level, mic(issued), mic(expires), mic(ended), user, mic(issued))
+			if active {
+				g := gen{unit: u.ID, subject: pid, amount: 1, at: issued, until: until}
+				w.add("counsellors_certified", g)
+				w.add("counsellors_"+level, g)
+			}
+		}
+	}
+	p := &people.Service{DB: w.d, Audit: w.svc.Audit, Seal: testutil.Keyring(w.t)}
+	var trainees []int64
+	for n := range 5 {
+		id, _, err := p.Bootstrap(w.ctx, people.NewUser{Username: fmt.Sprintf("trainee-%d", n), DisplayName: "学员"}, "Generated-Password-2026", w.city.ID, access.HeadTeacher)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		trainees = append(trainees, id)
+	}
+	for range 6 {
+		course := w.exec(`INSERT INTO training_courses (org_unit_id, title, kind, minutes, created_by, created_at) VALUES (?, '危机干预培训', 'crisis', 120, ?, ?)`,
+			units[r.IntN(len(units))].ID, user, mic(when()))
+		courseUnit := testNum(w, `SELECT org_unit_id FROM training_courses WHERE id = ?`, course)
+		for range 1 + r.IntN(3) {
+			starts := when()
+			var cancelled time.Time
+			if r.IntN(6) == 0 {
+				cancelled = starts.Add(-time.Hour)
+			}
+			sess := w.exec(`INSERT INTO training_sessions (course_id, starts_at, ends_at, capacity, minutes, cancelled_at, created_by, created_at) VALUES (?, ?, ?, 30, 120, ?, ?, ?)`,
+				course, mic(starts), mic(starts.Add(2*time.Hour)), mic(cancelled), user, mic(starts))
+			held := false
+			for _, tr := range trainees {
+				if r.IntN(2) == 0 {
+					continue
+				}
+				unit := units[r.IntN(len(units))].ID
+				attended := r.IntN(3) > 0
+				minutes := 0
+				if attended {
+					minutes = 60 + 30*r.IntN(3)
+				}
+				w.run(`INSERT INTO training_enrolments (session_id, user_id, org_unit_id, how, enrolled_by, enrolled_at, attended, minutes) VALUES (?, ?, ?, 'self', ?, ?, ?, ?)`,
+					sess, tr, unit, tr, mic(starts), db.Bool(attended), minutes)
+				if attended && cancelled.IsZero() {
+					held = true
+					g := gen{unit: unit, subject: tr, amount: 1, at: starts}
+					w.add("training_person_times", g)
+					w.add("training_people", g)
+					g.amount = int64(minutes)
+					w.add("training_minutes", g)
+				}
+			}
+			if held {
+				w.add("training_sessions", gen{unit: courseUnit, subject: sess, amount: 1, at: starts})
+			}
+		}
+	}
+	for range 30 {
+		u := units[r.IntN(len(units))]
+		kind := []string{"awareness_event", "lecture", "touring_talk", "parent_class", "group_activity", "media"}[r.IntN(6)]
+		at := when()
+		attendance := int64(r.IntN(200))
+		id := w.exec(`INSERT INTO outreach_activities (org_unit_id, kind, title, starts_at, audiences, attendance, created_by, created_at, updated_at)
+			VALUES (?, ?, '心理健康讲座', ?, 'parents', ?, ?, ?, ?)`, u.ID, kind, mic(at), attendance, user, mic(at), mic(at))
+		w.add("activities", gen{unit: u.ID, subject: id, amount: 1, at: at})
+		w.add("activity_person_times", gen{unit: u.ID, subject: id, amount: attendance, at: at})
+		if kind == "parent_class" {
+			w.add("parent_classes", gen{unit: u.ID, subject: id, amount: 1, at: at})
+		}
+	}
+	for range 16 {
+		u := units[r.IntN(len(units))]
+		kind := []string{"counselling_room", "youth_care_room", "guidance_centre"}[r.IntN(3)]
+		active := r.IntN(6) > 0
+		made := when()
+		id := w.exec(`INSERT INTO venues (org_unit_id, kind, name, active, created_by, created_at, updated_at) VALUES (?, ?, '心理辅导室', ?, ?, ?, ?)`,
+			u.ID, kind, db.Bool(active), user, mic(made), mic(made))
+		if active && kind != "guidance_centre" {
+			w.add(map[string]string{"counselling_room": "counselling_rooms", "youth_care_room": "youth_care_rooms"}[kind], gen{unit: u.ID, subject: id, amount: 1, at: made})
+		}
+	}
+}
+
+func testNum(w *world, q string, args ...any) int64 {
+	return testutil.Num(w.t, w.d, q, args...)
 }
 
 // ancestors lists u and the units above it, by parent links.
@@ -465,4 +580,9 @@ func TestRollupsReconcile(t *testing.T) {
 		}
 	}
 	t.Logf("%d cells checked across %d indicators", checked, len(w.reg.Counted()))
+}
+
+// userID is the generator's account.
+func (w *world) userID(t *testing.T) int64 {
+	return numOf(t, w, `SELECT id FROM users WHERE username = 'stats-generator'`)
 }

@@ -55,6 +55,22 @@ func findGuardians(ctx context.Context, tx *db.Tx, studentID int64) ([]Guardian,
 
 // findStudents lists students of schools inside the caller's scope for perm.
 func findStudents(ctx context.Context, tx *db.Tx, p access.Principal, perm access.Permission, f StudentFilter) ([]Student, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	var out []Student
+	err := eachStudent(ctx, tx, p, perm, f, limit, func(s *Student) error {
+		out = append(out, *s)
+		return nil
+	})
+	return out, err
+}
+
+// eachStudent streams the students of schools inside the caller's scope for
+// perm that match f, in school, grade, class and name order, at most limit
+// (0: all).
+func eachStudent(ctx context.Context, tx *db.Tx, p access.Principal, perm access.Permission, f StudentFilter, limit int, emit func(*Student) error) error {
 	scope, args := p.Scope(perm, "o.path")
 	where := []string{scope}
 	status := f.Status
@@ -80,25 +96,25 @@ func findStudents(ctx context.Context, tx *db.Tx, p access.Principal, perm acces
 		where = append(where, `(LOWER(s.name) LIKE ? ESCAPE '\' OR s.name_initials LIKE ? ESCAPE '\' OR s.student_no = ?)`)
 		args = append(args, like, prefix, q)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 200
+	q := `SELECT ` + studentColumns + studentFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY o.path, s.grade, s.class_name, s.name`
+	if limit > 0 {
+		q += ` LIMIT ` + strconv.Itoa(limit)
 	}
-	rows, err := tx.Query(ctx, `SELECT `+studentColumns+studentFrom+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY o.path, s.grade, s.class_name, s.name LIMIT `+strconv.Itoa(limit), args...)
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []Student
 	for rows.Next() {
 		s, err := scanStudent(rows)
 		if err != nil {
-			return nil, apperr.Internal(err)
+			return apperr.Internal(err)
 		}
-		out = append(out, *s)
+		if err := emit(s); err != nil {
+			return err
+		}
 	}
-	return out, apperr.Internal(rows.Err())
+	return apperr.Internal(rows.Err())
 }
 
 func addEvent(ctx context.Context, tx *db.Tx, studentID, at, actor, orgID int64, kind, detail string) error {

@@ -33,6 +33,7 @@ var navItems = []navItem{
 	{Key: "referral.nav", Href: "/referrals", Perm: access.ReferralManage, ID: "referrals"},
 	{Key: "hospital.nav", Href: "/hospital", Perm: access.ReferralHospital, ID: "hospital"},
 	{Key: "workforce.nav", Href: "/workforce", Perm: access.WorkforceManage, ID: "workforce"},
+	{Key: "coverage.title", Href: "/workforce/coverage", Perm: access.ReportRead, Hide: access.WorkforceManage, ID: "coverage"},
 	{Key: "training.nav", Href: "/training", Perm: access.TrainingManage, ID: "training"},
 	{Key: "training.mine_nav", Href: "/training/mine", Hide: access.TrainingManage, ID: "my-training"},
 	{Key: "outreach.nav", Href: "/outreach", Perm: access.OutreachManage, ID: "outreach"},
@@ -44,6 +45,7 @@ var navItems = []navItem{
 	{Key: "nav.reviews", Href: "/reviews", Perm: access.ReviewManage, ID: "reviews"},
 	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
 	{Key: "stats.nav", Href: "/stats", Perm: access.ReportRead, ID: "stats"},
+	{Key: "stats.briefings", Href: "/briefings", Perm: access.ReportRead, ID: "briefings"},
 	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},
 	{Key: "nav.students", Href: "/students", Perm: access.RecordRead, ID: "students"},
 	{Key: "nav.campaigns", Href: "/campaigns", Perm: access.ReportRead, ID: "campaigns"},
@@ -54,6 +56,7 @@ var navItems = []navItem{
 	{Key: "nav.users", Href: "/users", Perm: access.UserRead, ID: "users"},
 	{Key: "nav.roles", Href: "/roles", Perm: access.RoleRead, ID: "roles"},
 	{Key: "nav.audit", Href: "/audit", Perm: access.AuditRead, ID: "audit"},
+	{Key: "export.title", Href: "/exports", Perm: access.ReportRead, ID: "exports"},
 	{Key: "nav.account", Href: "/account", ID: "account"},
 }
 

@@ -45,6 +45,8 @@ type page struct {
 	Data      any
 	Demo      bool
 	Child     bool            // a student's questionnaire: larger text, no staff header
+	Family    bool            // the parent portal: the brand leads to the guardian's home
+	Refresh   int             // reload the page every so many seconds (work in progress)
 	Charts    bool            // load ECharts and the chart script
 	Perms     map[string]bool // permissions the caller holds anywhere, for templates
 	Here      string          // this page\'s URL, to come back to after switching language

@@ -166,6 +166,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	perm("GET /stats", access.ReportRead, s.statsDashboard)
 	perm("GET /stats/indicators", access.ReportRead, s.statsIndicators)
+	signedIn("POST /exports", s.requestExport)
+	signedIn("GET /exports", s.exportsList)
+	signedIn("GET /exports/{id}", s.exportPage)
+	signedIn("GET /exports/{id}/download", s.exportDownload)
+	perm("GET /briefings", access.ReportRead, s.briefings)
+	perm("POST /briefings", access.ReportRead, s.draftBriefing)
+	perm("GET /briefings/{id}", access.ReportRead, s.briefing)
+	perm("POST /briefings/{id}", access.ReportRead, s.saveBriefing)
+	perm("POST /briefings/{id}/retake", access.ReportRead, s.retakeBriefing)
+	perm("GET /briefings/{id}/print", access.ReportRead, s.printBriefing)
+	perm("GET /briefings/{id}/docx", access.ReportRead, s.briefingDocx)
 
 	g := guards{public: public, signedIn: signedIn, perm: perm}
 	s.chatRoutes(g)

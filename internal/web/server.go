@@ -13,6 +13,7 @@ import (
 	"github.com/careloop/careloop/internal/care"
 	"github.com/careloop/careloop/internal/crisis"
 	"github.com/careloop/careloop/internal/db"
+	"github.com/careloop/careloop/internal/export"
 	"github.com/careloop/careloop/internal/family"
 	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/hotline/chat"
@@ -59,6 +60,7 @@ type Server struct {
 	Research      *research.Service
 	Stats         *stats.Service
 	Indicators    *stats.Registry
+	Exports       *export.Service
 	Audit         *audit.Log
 	DB            *db.DB
 	Log           *slog.Logger
