@@ -53,6 +53,14 @@ func TestReportConcernByHeadTeacher(t *testing.T) {
 	if n := e.num(`SELECT COUNT(*) FROM student_events WHERE student_id = ? AND kind = 'concern'`, ids[0]); n != 1 {
 		t.Errorf("%d concern timeline events, want 1", n)
 	}
+	// The counsellor who owns the alert reads what the teacher saw.
+	d, err := e.svc.FindAlert(e.ctx, counsellor, aid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sg := d.Signals[0]; sg.Description != desc || len(sg.Signs) != 2 || sg.Relation != "" {
+		t.Errorf("the alert's concern report reads %+v", sg)
+	}
 }
 
 // A community worker cannot search records, so reports by student number.

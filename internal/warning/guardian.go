@@ -53,8 +53,8 @@ func (s *Service) RaiseGuardianConcern(ctx context.Context, tx *db.Tx, c Guardia
 		Detail: "guardian_concern=" + itoa(c.ReportID)}); err != nil {
 		return 0, err
 	}
-	id, err := s.Raise(ctx, tx, Signal{StudentID: c.StudentID, Source: "concern", SourceID: c.ReportID, At: c.At, Signs: signs,
-		Flags: flags(c.Urgency)})
+	id, err := s.Raise(ctx, tx, Signal{StudentID: c.StudentID, Source: "concern", Origin: "guardian_concern", SourceID: c.ReportID,
+		At: c.At, Signs: signs, Flags: flags(c.Urgency)})
 	if err != nil {
 		return 0, err
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // TestGuardianConcernRaisesOwnedAlert: a guardian's concern goes the
-// staff concerns' way (source "concern"): an alert owned at once by the
+// staff concerns' way (the rules see source "concern"; the alert records
+// "guardian_concern"): an alert owned at once by the
 // school counsellor, audited with the guardian as actor; with no rule to
 // fire, nothing is kept (no signal is silently lost).
 func TestGuardianConcernRaisesOwnedAlert(t *testing.T) {
@@ -37,8 +38,27 @@ func TestGuardianConcernRaisesOwnedAlert(t *testing.T) {
 	if n := e.num(`SELECT COUNT(*) FROM audit_log WHERE action = 'concern.guardian' AND actor_user_id = 77 AND actor_role = 'guardian'`); n != 1 {
 		t.Errorf("guardian's concern audited %d times", n)
 	}
-	if n := e.num(`SELECT COUNT(*) FROM alert_signals WHERE alert_id = ? AND source = 'concern' AND source_id = 5`, id); n != 1 {
+	if n := e.num(`SELECT COUNT(*) FROM alert_signals WHERE alert_id = ? AND source = 'guardian_concern' AND source_id = 5`, id); n != 1 {
 		t.Errorf("signals %d", n)
+	}
+	// The counsellor who handles the alert reads what the guardian wrote.
+	sealed, err := e.svc.Seal.Seal([]byte("孩子最近常说活着没意思"), "family_concerns:5:description")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.Tx(e.ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO family_concerns (id, student_id, guardian_id, relation, signs, urgency, description, alert_id, created_at)
+			VALUES (5, ?, 77, '母亲', 'low_mood', 'urgent', ?, ?, 1)`, kid, sealed, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.svc.FindAlert(e.ctx, counsellor, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sg := d.Signals[0]; sg.Description != "孩子最近常说活着没意思" || sg.Urgency != "urgent" || sg.Relation != "母亲" || len(sg.Signs) != 1 {
+		t.Errorf("the alert's guardian report reads %+v", sg)
 	}
 	if _, err := raise(warning.GuardianConcern{StudentID: kid, GuardianID: 77, ReportID: 6, Signs: []string{"nonsense"}}); apperr.CodeOf(err) != apperr.EInvalid {
 		t.Errorf("unknown signs: %v, want invalid", err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/db"
 )
 
@@ -96,6 +97,13 @@ type AlertSignal struct {
 	SourceID int64
 	Level    string
 	Reason   string
+	// A concern's report, for those who handle the alert: what was seen
+	// (signs), the reporter's words (opened from its seal), and for a
+	// guardian's concern the relation and how urgent they said it is.
+	Signs       []string
+	Description string
+	Relation    string
+	Urgency     string
 }
 
 // Rules returns the rule names of the reason ("phq-item9@1v2" → "phq-item9").
@@ -162,6 +170,11 @@ func (s *Service) FindAlert(ctx context.Context, p access.Principal, id int64) (
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
+		}
+		for i := range d.Signals {
+			if err := s.concernReport(ctx, tx, &d.Signals[i]); err != nil {
+				return err
+			}
 		}
 		rows, err = tx.Query(ctx, `SELECT e.seq, e.deadline, e.due_at, e.at, e.step, u.display_name FROM escalations e
 			JOIN users u ON u.id = e.to_user_id WHERE e.item_type = 'alert' AND e.item_id = ? ORDER BY e.seq`, id)
@@ -249,4 +262,44 @@ func (s *Service) FindAlerts(ctx context.Context, p access.Principal, f AlertFil
 		return s.audit(ctx, tx, p, m, "alert.list", 0, "count="+itoa(int64(len(out))))
 	})
 	return out, err
+}
+
+// concernReport fills a concern signal with its report: a staff member's
+// (concern_reports) or a guardian's (family_concerns).
+func (s *Service) concernReport(ctx context.Context, tx *db.Tx, sg *AlertSignal) error {
+	var signs string
+	var sealed []byte
+	var aad string
+	switch sg.Source {
+	case "concern":
+		aad = "concern_reports:" + itoa(sg.SourceID) + ":description"
+		if err := tx.QueryRow(ctx, `SELECT signs, description FROM concern_reports WHERE id = ?`, sg.SourceID).Scan(&signs, &sealed); err != nil {
+			return ignoreMissing(err)
+		}
+	case "guardian_concern":
+		aad = "family_concerns:" + itoa(sg.SourceID) + ":description"
+		if err := tx.QueryRow(ctx, `SELECT signs, description, relation, urgency FROM family_concerns WHERE id = ?`, sg.SourceID).Scan(&signs,
+			&sealed, &sg.Relation, &sg.Urgency); err != nil {
+			return ignoreMissing(err)
+		}
+	default:
+		return nil
+	}
+	sg.Signs = strings.Fields(signs)
+	if len(sealed) > 0 {
+		plain, err := s.Seal.Open(sealed, aad)
+		if err != nil {
+			return apperr.Internal(err)
+		}
+		sg.Description = string(plain)
+	}
+	return nil
+}
+
+// ignoreMissing treats a report that is not there as nothing to show.
+func ignoreMissing(err error) error {
+	if apperr.CodeOf(err) == apperr.ENotFound {
+		return nil
+	}
+	return err
 }

@@ -134,8 +134,12 @@ func (s *Service) Raise(ctx context.Context, tx *db.Tx, sig Signal) (int64, erro
 }
 
 func (s *Service) joinSignal(ctx context.Context, tx *db.Tx, alertID int64, sig Signal, level, why string, now time.Time) error {
+	source := sig.Source
+	if sig.Origin != "" {
+		source = sig.Origin
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO alert_signals (alert_id, at, source, source_id, level, reason) VALUES (?, ?, ?, ?, ?, ?)`,
-		alertID, db.Micro(now), sig.Source, sig.SourceID, level, why)
+		alertID, db.Micro(now), source, sig.SourceID, level, why)
 	return err
 }
 

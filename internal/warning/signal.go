@@ -14,7 +14,11 @@ import (
 // a critical answer in a draft, or a concern report.
 type Signal struct {
 	StudentID int64
-	Source    string // screening, draft, concern
+	Source    string // screening, draft, concern, contact (what the rules see)
+	// Origin is the source written on the alert when it differs from what
+	// the rules see: a guardian's concern is a "concern" to the rules and
+	// a "guardian_concern" (its report in family_concerns) on the alert.
+	Origin string
 	SourceID  int64  // the campaign or the concern report
 	At        time.Time
 	Tier      string
