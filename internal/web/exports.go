@@ -16,8 +16,10 @@ var exportKinds = map[string]struct {
 	perm    access.Permission
 	filters []string
 }{
-	"students": {access.RecordRead, []string{"school", "grade", "class", "q", "status"}},
-	"figures":  {access.ReportRead, []string{"unit", "period", "part"}},
+	"students":  {access.RecordRead, []string{"school", "grade", "class", "q", "status"}},
+	"figures":   {access.ReportRead, []string{"unit", "period", "part"}},
+	"alerts":    {access.AlertHandle, []string{"mine", "overdue", "all", "level"}},
+	"referrals": {access.ReferralManage, []string{"all"}},
 }
 
 // requestExport queues an export of the table the form names and shows

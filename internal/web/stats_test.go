@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // The dashboard: the demo's refresh job fills it after start; a city
@@ -200,8 +202,24 @@ func TestExports(t *testing.T) {
 	if resp, _ := leader.post("/exports", url.Values{"kind": {"passwords"}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("an unknown kind: %d", resp.StatusCode)
 	}
+	// The alert list exports every alert the page would list, all pages.
+	_, page := coord.get("/alerts?all=1")
+	resp, _ = coord.post("/exports", url.Values{"kind": {"alerts"}, "all": {"1"}})
+	alerts := resp.Header.Get("Location")
+	wait(coord, alerts)
+	_, file := coord.get(alerts + "/download")
+	x, err := excelize.OpenReader(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows(x.GetSheetName(0))
+	if want := strings.Count(page, `class="alert-row"`); want == 0 || len(rows)-1 != want {
+		t.Errorf("the alert export has %d rows, the page lists %d", len(rows)-1, want)
+	}
+	resp, _ = coord.post("/exports", url.Values{"kind": {"referrals"}, "all": {"1"}})
+	wait(coord, resp.Header.Get("Location"))
 	_, body = coord.get("/exports")
-	if n := strings.Count(body, `class="export-row"`); n != 2 {
-		t.Errorf("the coordinator lists %d exports, want 2", n)
+	if n := strings.Count(body, `class="export-row"`); n != 4 {
+		t.Errorf("the coordinator lists %d exports, want 4", n)
 	}
 }
