@@ -18,17 +18,17 @@ type Signal struct {
 	// Origin is the source written on the alert when it differs from what
 	// the rules see: a guardian's concern is a "concern" to the rules and
 	// a "guardian_concern" (its report in family_concerns) on the alert.
-	Origin string
-	SourceID  int64  // the campaign or the concern report
-	At        time.Time
-	Tier      string
-	Scores    map[string]int
-	Bands     map[string]string
-	Previous  map[string]int
-	Critical  []string
-	Flags     []string
-	Signs     []string
-	Factors   []string // extra factors reported with a concern; the record's own are added
+	Origin   string
+	SourceID int64 // the campaign or the concern report
+	At       time.Time
+	Tier     string
+	Scores   map[string]int
+	Bands    map[string]string
+	Previous map[string]int
+	Critical []string
+	Flags    []string
+	Signs    []string
+	Factors  []string // extra factors reported with a concern; the record's own are added
 }
 
 // Hit is a rule that fired.
