@@ -7,6 +7,7 @@ import (
 
 	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/apperr"
+	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/sharing"
 )
@@ -30,7 +31,7 @@ type Identity struct {
 // workers are told and the hand-over of the incident to the school is
 // written in the disclosure log. No match and several matches are
 // different errors: with several, the handler asks for the grade and
-// class.
+// class. Failed tries are audited and capped (MaxIdentifyTries).
 func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, who Identity) error {
 	who.Name, who.Class = strings.TrimSpace(who.Name), strings.TrimSpace(who.Class)
 	bad := map[string]string{}
@@ -46,7 +47,9 @@ func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, wh
 	if len(bad) > 0 {
 		return apperr.Invalid("form.invalid", bad)
 	}
-	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	var miss error
+	var handler access.Membership
+	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		inc, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
@@ -55,13 +58,25 @@ func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, wh
 		if err != nil {
 			return err
 		}
+		handler = m
 		if inc.State == Closed {
 			return apperr.New(apperr.EConflict, "crisis.closed")
 		}
 		if inc.StudentID != 0 {
 			return apperr.New(apperr.EConflict, "crisis.already_identified")
 		}
+		var tries int
+		if err := tx.QueryRow(ctx, `SELECT identify_tries FROM incidents WHERE id = ?`, id).Scan(&tries); err != nil {
+			return err
+		}
+		if tries >= MaxIdentifyTries {
+			return apperr.New(apperr.EConflict, "crisis.identify_limit")
+		}
 		student, schoolPath, err := s.match(ctx, tx, who)
+		if apperr.CodeOf(err) == apperr.EInvalid {
+			miss = err
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -89,7 +104,28 @@ func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, wh
 		}
 		return s.record(ctx, tx, p, m, "incident.identify", inc.ID, detail)
 	})
+	if err != nil || miss == nil {
+		return err
+	}
+	// A name that matched no one, or several: counted and audited in its
+	// own transaction, then answered.
+	if err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE incidents SET identify_tries = identify_tries + 1 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, audit.Entry{ActorUserID: p.UserID, ActorRole: handler.Role, ActorOrgID: handler.OrgID,
+			Action: "incident.identify", ObjectType: "incident", ObjectID: itoa(id), Outcome: audit.Denied,
+			Detail: "school=" + itoa(who.SchoolID) + " problem=" + apperr.FieldsOf(miss)["name"] + apperr.FieldsOf(miss)["grade"]})
+	}); err != nil {
+		return err
+	}
+	return miss
 }
+
+// MaxIdentifyTries is how many names that match no one (or several) one
+// incident may try before the form refuses: a crisis needs a few tries,
+// probing a school's roll needs many.
+const MaxIdentifyTries = 5
 
 // match finds the one active student of the school with the name (and the
 // grade and class when told).

@@ -2,6 +2,7 @@ package crisis_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -90,8 +91,11 @@ func TestIdentifyAnonymousChild(t *testing.T) {
 	if n := e.num(`SELECT COUNT(*) FROM student_events WHERE student_id = ? AND kind = 'crisis'`, kid); n != 1 {
 		t.Errorf("%d crisis events on the record's timeline, want 1", n)
 	}
-	if n := e.audits("incident.identify", id); n != 1 {
+	if n := e.num(`SELECT COUNT(*) FROM audit_log WHERE action = 'incident.identify' AND outcome = 'success' AND object_id = ?`, strconv.FormatInt(id, 10)); n != 1 {
 		t.Errorf("%d audit entries of the identification, want 1", n)
+	}
+	if n := e.num(`SELECT identify_tries FROM incidents WHERE id = ?`, id); n != 4 {
+		t.Errorf("%d failed tries counted, want 4 (three names matching no one, one matching two)", n)
 	}
 	d, err := e.svc.Find(e.ctx, hot, id)
 	if err != nil {
@@ -175,5 +179,30 @@ func TestHandOverDisclosed(t *testing.T) {
 	e.step(hot, id, crisis.StepInput{To: crisis.HandedOver, HandedTo: "hospital", ToUnitID: e.hospital.ID})
 	if n := e.num(`SELECT COUNT(*) FROM disclosures WHERE ref_type = 'incident' AND ref_id = ? AND to_unit = ? AND basis = 'emergency'`, id, e.hospital.ID); n != 1 {
 		t.Errorf("%d disclosures of the hand-over to the hospital, want 1", n)
+	}
+}
+
+// Names that match no one are counted, audited and capped per incident:
+// the form cannot probe a school's roll.
+func TestIdentifyTriesCapped(t *testing.T) {
+	e := newEnv(t)
+	hot := e.user(access.HotlineCounsellor, e.s1)
+	e.student(e.a, "CAP-1")
+	id := e.open(hot, e.s1, crisis.Details{Risk: imminent})
+	for i := range crisis.MaxIdentifyTries {
+		err := e.svc.Identify(e.ctx, hot, id, crisis.Identity{SchoolID: e.a.ID, Name: "猜测" + strconv.Itoa(i)})
+		if apperr.FieldsOf(err)["name"] != "crisis.identify_none" {
+			t.Fatalf("try %d: %v", i, err)
+		}
+	}
+	if n := e.num(`SELECT COUNT(*) FROM audit_log WHERE action = 'incident.identify' AND outcome = 'denied' AND object_id = ?`, strconv.FormatInt(id, 10)); n != int64(crisis.MaxIdentifyTries) {
+		t.Errorf("%d denied tries audited, want %d", n, crisis.MaxIdentifyTries)
+	}
+	err := e.svc.Identify(e.ctx, hot, id, crisis.Identity{SchoolID: e.a.ID, Name: "学生CAP-1"})
+	if apperr.CodeOf(err) != apperr.EConflict || apperr.MessageOf(err) != "crisis.identify_limit" {
+		t.Errorf("after %d misses, a right name: %v, want the limit", crisis.MaxIdentifyTries, err)
+	}
+	if n := e.num(`SELECT student_id FROM incidents WHERE id = ?`, id); n != 0 {
+		t.Errorf("linked student %d past the limit", n)
 	}
 }
