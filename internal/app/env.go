@@ -248,6 +248,7 @@ func (e *env) around(ctx context.Context) error {
 		"students": export.Students{S: e.student}, "figures": export.Figures{S: e.stats, Reg: e.reg},
 		"alerts": export.Alerts{S: e.warn}, "referrals": export.Referrals{S: e.refer}}}
 	jobs.Handle(e.jobs, &export.BuildWorker{S: e.exports})
+	jobs.Handle(e.jobs, &export.CleanupWorker{S: e.exports})
 	for _, wire := range []func(context.Context) error{e.wireWorkforce, e.wireTraining, e.wireOutreach, e.wireFamily, e.wireResearch} {
 		if err := wire(ctx); err != nil {
 			return err

@@ -44,6 +44,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := e.stats.Schedule(ctx, time.Now()); err != nil {
 		return err
 	}
+	if err := e.exports.ScheduleCleanup(ctx, time.Now()); err != nil {
+		return err
+	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -3,6 +3,7 @@ package crisis
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/careloop/careloop/internal/access"
@@ -48,7 +49,6 @@ func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, wh
 		return apperr.Invalid("form.invalid", bad)
 	}
 	var miss error
-	var handler access.Membership
 	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		inc, err := s.load(ctx, tx, id)
 		if err != nil {
@@ -58,24 +58,39 @@ func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, wh
 		if err != nil {
 			return err
 		}
-		handler = m
 		if inc.State == Closed {
 			return apperr.New(apperr.EConflict, "crisis.closed")
 		}
 		if inc.StudentID != 0 {
 			return apperr.New(apperr.EConflict, "crisis.already_identified")
 		}
-		var tries int
+		// The incident is locked (load); the caller's tries across every
+		// incident are serialised too, so that neither cap can be raced.
+		if err := tx.Serialize(ctx, "identify:user:"+itoa(p.UserID)); err != nil {
+			return err
+		}
+		var tries, mine int64
 		if err := tx.QueryRow(ctx, `SELECT identify_tries FROM incidents WHERE id = ?`, id).Scan(&tries); err != nil {
 			return err
 		}
-		if tries >= MaxIdentifyTries {
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE actor_user_id = ? AND at > ? AND action = 'incident.identify' AND outcome = ?`,
+			p.UserID, db.Micro(s.now().Add(-24*time.Hour)), audit.Denied).Scan(&mine); err != nil {
+			return err
+		}
+		if tries >= MaxIdentifyTries || mine >= MaxIdentifyTriesPerDay {
 			return apperr.New(apperr.EConflict, "crisis.identify_limit")
 		}
 		student, schoolPath, err := s.match(ctx, tx, who)
 		if apperr.CodeOf(err) == apperr.EInvalid {
+			// A name that matched no one, or several: counted and audited
+			// in this transaction, which commits; then answered.
 			miss = err
-			return nil
+			if _, err := tx.Exec(ctx, `UPDATE incidents SET identify_tries = identify_tries + 1 WHERE id = ?`, id); err != nil {
+				return err
+			}
+			return s.Audit.Record(ctx, tx, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID,
+				Action: "incident.identify", ObjectType: "incident", ObjectID: itoa(id), Outcome: audit.Denied,
+				Detail: "school=" + itoa(who.SchoolID) + " problem=" + apperr.FieldsOf(err)["name"] + apperr.FieldsOf(err)["grade"]})
 		}
 		if err != nil {
 			return err
@@ -104,19 +119,7 @@ func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, wh
 		}
 		return s.record(ctx, tx, p, m, "incident.identify", inc.ID, detail)
 	})
-	if err != nil || miss == nil {
-		return err
-	}
-	// A name that matched no one, or several: counted and audited in its
-	// own transaction, then answered.
-	if err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE incidents SET identify_tries = identify_tries + 1 WHERE id = ?`, id); err != nil {
-			return err
-		}
-		return s.Audit.Record(ctx, tx, audit.Entry{ActorUserID: p.UserID, ActorRole: handler.Role, ActorOrgID: handler.OrgID,
-			Action: "incident.identify", ObjectType: "incident", ObjectID: itoa(id), Outcome: audit.Denied,
-			Detail: "school=" + itoa(who.SchoolID) + " problem=" + apperr.FieldsOf(miss)["name"] + apperr.FieldsOf(miss)["grade"]})
-	}); err != nil {
+	if err != nil {
 		return err
 	}
 	return miss
@@ -126,6 +129,10 @@ func (s *Service) Identify(ctx context.Context, p access.Principal, id int64, wh
 // incident may try before the form refuses: a crisis needs a few tries,
 // probing a school's roll needs many.
 const MaxIdentifyTries = 5
+
+// MaxIdentifyTriesPerDay caps one person's misses across every incident
+// in 24 hours.
+const MaxIdentifyTriesPerDay = 10
 
 // match finds the one active student of the school with the name (and the
 // grade and class when told).

@@ -3,6 +3,8 @@ package crisis_test
 import (
 	"context"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,5 +206,42 @@ func TestIdentifyTriesCapped(t *testing.T) {
 	}
 	if n := e.num(`SELECT student_id FROM incidents WHERE id = ?`, id); n != 0 {
 		t.Errorf("linked student %d past the limit", n)
+	}
+}
+
+// The caps hold under concurrent tries, and per person across incidents.
+func TestIdentifyCapsRaceAndPerPerson(t *testing.T) {
+	e := newEnv(t)
+	hot := e.user(access.HotlineCounsellor, e.s1)
+	id := e.open(hot, e.s1, crisis.Details{Risk: imminent})
+	var wg sync.WaitGroup
+	var misses atomic.Int64
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := e.svc.Identify(e.ctx, hot, id, crisis.Identity{SchoolID: e.a.ID, Name: "并发" + strconv.Itoa(i)})
+			if apperr.FieldsOf(err)["name"] == "crisis.identify_none" {
+				misses.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := misses.Load(); n != int64(crisis.MaxIdentifyTries) {
+		t.Errorf("20 concurrent tries got %d answers, want %d", n, crisis.MaxIdentifyTries)
+	}
+	// Across incidents: the person's misses of the day are capped.
+	answered := misses.Load()
+	for range 3 {
+		other := e.open(hot, e.s1, crisis.Details{Risk: imminent})
+		for i := range crisis.MaxIdentifyTries {
+			err := e.svc.Identify(e.ctx, hot, other, crisis.Identity{SchoolID: e.a.ID, Name: "又一个" + strconv.Itoa(i)})
+			if apperr.FieldsOf(err)["name"] == "crisis.identify_none" {
+				answered++
+			}
+		}
+	}
+	if answered != crisis.MaxIdentifyTriesPerDay {
+		t.Errorf("one person got %d answers across incidents, want %d", answered, crisis.MaxIdentifyTriesPerDay)
 	}
 }

@@ -80,13 +80,6 @@ func (s *Service) progress(ctx context.Context, id int64, done, total int) error
 // Build makes the export's file as its requester, with the roles they hold
 // now. A refusal (they lost their roles) marks it failed; nothing is kept.
 func (s *Service) Build(ctx context.Context, id int64) error {
-	// Files past their week are dropped at the next build.
-	if err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE exports SET file = NULL WHERE expires_at > 0 AND expires_at < ? AND file IS NOT NULL`, db.Micro(s.now()))
-		return err
-	}); err != nil {
-		return err
-	}
 	var userID int64
 	var kind, locale, filters, state string
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
@@ -156,6 +149,45 @@ func (s *Service) finish(ctx context.Context, id int64, state, name string, file
 		now := s.now()
 		_, err := tx.Exec(ctx, `UPDATE exports SET state = ?, filename = ?, file = ?, done = ?, total = ?, finished_at = ?, expires_at = ?
 			WHERE id = ? AND state IN ('queued', 'running')`, state, name, sealed, rows, rows, db.Micro(now), db.Micro(now.Add(Keep)), id)
+		return err
+	})
+}
+
+// CleanupArgs is the daily removal of files past their week, whether or
+// not anyone exports again.
+type CleanupArgs struct {
+	Day int64 `json:"day"`
+}
+
+// Kind names the job.
+func (CleanupArgs) Kind() string { return "export.cleanup" }
+
+// CleanupWorker drops expired files and schedules the next day's run.
+type CleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	S *Service
+}
+
+// Work drops the files and schedules tomorrow.
+func (w *CleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
+	if err := w.S.dropExpired(ctx); err != nil {
+		return err
+	}
+	return w.S.ScheduleCleanup(ctx, w.S.now().Add(24*time.Hour))
+}
+
+// ScheduleCleanup inserts the cleanup of the day holding at (one per day,
+// whatever the number of instances).
+func (s *Service) ScheduleCleanup(ctx context.Context, at time.Time) error {
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		return s.Jobs.At(ctx, tx, CleanupArgs{Day: at.Unix() / 86400}, at)
+	})
+}
+
+// dropExpired deletes the files of exports past their week.
+func (s *Service) dropExpired(ctx context.Context) error {
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE exports SET file = NULL WHERE expires_at > 0 AND expires_at < ? AND file IS NOT NULL`, db.Micro(s.now()))
 		return err
 	})
 }

@@ -31,6 +31,8 @@ type Rows interface {
 // writes the rows the caller may see for the filters, reading and
 // auditing through the caller's own services.
 type Source interface {
+	// Permission is what asking for and downloading this table needs.
+	Permission() access.Permission
 	Header(locale string) []string
 	Write(ctx context.Context, p access.Principal, locale string, filters url.Values, out Rows) error
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/riverqueue/river"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/careloop/careloop/internal/access"
@@ -44,6 +45,7 @@ func TestStudentExportScopedSealedAudited(t *testing.T) {
 	stu := &student.Service{DB: d, Audit: log, Seal: keys}
 	svc := &export.Service{DB: d, Audit: log, Seal: keys, Jobs: q, Sources: map[string]export.Source{"students": export.Students{S: stu}}}
 	jobs.Handle(q, &export.BuildWorker{S: svc})
+	jobs.Handle(q, &export.CleanupWorker{S: svc})
 	city, err := o.CreateRoot(ctx, "江海市", "Jianghai")
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +136,25 @@ func TestStudentExportScopedSealedAudited(t *testing.T) {
 		if n := testutil.Num(t, d, `SELECT COUNT(*) FROM audit_log WHERE action = ?`, action); n != want {
 			t.Errorf("%d %s audit entries, want %d", n, action, want)
 		}
+	}
+
+	// Whoever no longer holds record.read does not take the list away.
+	demoted := access.Principal{UserID: coordX.UserID, Memberships: []access.Membership{{OrgID: x.ID, OrgPath: x.Path, Role: access.HeadTeacher}}}
+	if _, _, err := svc.Download(ctx, demoted, id); apperr.CodeOf(err) != apperr.ENotFound {
+		t.Errorf("a demoted user downloads the student list: %v", err)
+	}
+	// A file past its week is dropped by the daily cleanup.
+	if err := d.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE exports SET expires_at = 1 WHERE id = ?`, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&export.CleanupWorker{S: svc}).Work(ctx, &river.Job[export.CleanupArgs]{Args: export.CleanupArgs{Day: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.Num(t, d, `SELECT COUNT(*) FROM exports WHERE id = ? AND file IS NULL`, id); n != 1 {
+		t.Error("the expired file is still kept")
 	}
 
 	// Someone who lost their roles before the build gets nothing.

@@ -30,6 +30,9 @@ func when(micro int64) string {
 // overdue, all, level), read through warning's scoped list.
 type Alerts struct{ S *warning.Service }
 
+// Permission is alert.handle.
+func (Alerts) Permission() access.Permission { return access.AlertHandle }
+
 // Header names the columns.
 func (Alerts) Header(l string) []string {
 	var out []string
@@ -68,6 +71,9 @@ func (src Alerts) Write(ctx context.Context, p access.Principal, l string, f url
 // Referrals is the list of referrals the caller follows ("all": closed
 // ones too), read through referral's scoped list.
 type Referrals struct{ S *referral.Service }
+
+// Permission is referral.manage.
+func (Referrals) Permission() access.Permission { return access.ReferralManage }
 
 // Header names the columns.
 func (Referrals) Header(l string) []string {

@@ -16,6 +16,9 @@ import (
 // filters of the students page (school, grade, class, q, status).
 type Students struct{ S *student.Service }
 
+// Permission is record.read.
+func (Students) Permission() access.Permission { return access.RecordRead }
+
 // Header names the columns.
 func (Students) Header(l string) []string {
 	var out []string
@@ -45,6 +48,9 @@ type Figures struct {
 	S   *stats.Service
 	Reg *stats.Registry
 }
+
+// Permission is report.read.
+func (Figures) Permission() access.Permission { return access.ReportRead }
 
 // Header names the columns: the unit, then every indicator.
 func (src Figures) Header(l string) []string {
