@@ -22,10 +22,11 @@ func (e *env) wireFamily(ctx context.Context) error {
 		return err
 	}
 	e.family = &family.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Notify: e.notify, Key: key,
-		Screening: e.screen, Warning: e.warn}
+		Screening: e.screen, Warning: e.warn, Log: e.log}
 	switch {
 	case e.notify.SMS != nil:
 		e.family.SMS = e.notify.SMS
+		e.family.SendAsync = true
 	case e.cfg.Demo:
 		e.family.SMS = &family.ConsoleSMS{Out: os.Stdout}
 	}

@@ -61,6 +61,10 @@ func (s *Service) FreeSlots(ctx context.Context, se *Session, studentID int64) (
 	return out, err
 }
 
+// LiveBookings is how many bookings of times still to come a child may
+// hold at once.
+const LiveBookings = 2
+
 // Book books a free slot for the guardian's child with a topic (sealed).
 // One live booking per slot: a second one, even in a concurrent
 // transaction, is refused by the database (EConflict, family.slot_taken).
@@ -85,6 +89,16 @@ func (s *Service) Book(ctx context.Context, se *Session, studentID, slotID int64
 		}
 		if err != nil {
 			return err
+		}
+		// A child holds at most LiveBookings live bookings, so that one
+		// family cannot take every time of a service.
+		var live int64
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM consult_bookings b JOIN consult_slots sl ON sl.id = b.slot_id
+			WHERE b.student_id = ? AND b.state IN (?, ?) AND sl.starts_at > ?`, studentID, Requested, Confirmed, db.Micro(s.now())).Scan(&live); err != nil {
+			return err
+		}
+		if live >= LiveBookings {
+			return &apperr.Error{Code: apperr.EConflict, Message: "family.too_many_bookings"}
 		}
 		now := db.Micro(s.now())
 		id, err = tx.InsertID(ctx, `INSERT INTO consult_bookings (slot_id, student_id, phone, guardian_name, relation, state, created_at, updated_at)

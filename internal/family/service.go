@@ -9,6 +9,7 @@ package family
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -34,6 +35,10 @@ type Service struct {
 	// SMS sends the one-time codes: the deployment's gateway, or in demo
 	// mode a console sender. nil: no code is ever sent.
 	SMS notify.SMSGateway
+	// SendAsync sends codes apart from the request (a real gateway: its
+	// time and failures must not tell known phones from unknown ones).
+	SendAsync bool
+	Log       *slog.Logger
 	// Key is the secret of the keyed hashes of phones and codes
 	// (seal.Keyring.Derive("family codes")).
 	Key []byte

@@ -265,3 +265,20 @@ func TestMetricsSeeNestedRoutePatterns(t *testing.T) {
 		}
 	}
 }
+
+// Rate limits count an IPv6 client by its /64, an IPv4 one by its address.
+func TestClientNet(t *testing.T) {
+	for remote, want := range map[string]string{
+		"192.0.2.7:5000":                  "192.0.2.7",
+		"[2001:db8:1:2:aaaa::1]:443":      "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff:ffff::9]:443": "2001:db8:1:2::/64",
+		"[2001:db8:1:3::1]:443":           "2001:db8:1:3::/64",
+		"[::ffff:192.0.2.8]:80":           "::ffff:192.0.2.8",
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		if got := httpx.ClientNet(r); got != want && !(remote == "[::ffff:192.0.2.8]:80" && got == "192.0.2.8") {
+			t.Errorf("%s: %s, want %s", remote, got, want)
+		}
+	}
+}

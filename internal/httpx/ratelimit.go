@@ -73,3 +73,16 @@ func ClientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// ClientNet is the key that rate limits count a client by: its IPv4
+// address, or the /64 network of an IPv6 address (one subscriber's
+// network hands out a whole /64, so counting single addresses would let
+// one client rotate through millions of them).
+func ClientNet(r *http.Request) string {
+	host := ClientIP(r)
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}

@@ -202,7 +202,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // clientKey is the rate-limit key of a request.
-func clientKey(r *http.Request) string { return "ip:" + httpx.ClientIP(r) }
+func clientKey(r *http.Request) string { return "ip:" + httpx.ClientNet(r) }
 
 // enrolPage is what the enrolment page shows: the secret and the QR code as
 // a data URL (trusted: careloop made the image itself).
