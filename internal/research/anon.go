@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"sort"
 	"strconv"
+	"time"
 )
 
 // MaxShiftDays bounds the per-person date shift: every date of a person
@@ -49,6 +50,18 @@ func ShiftDays(key []byte, id int64) int {
 		d = -d
 	}
 	return d
+}
+
+// Week is a shifted date as an extract gives it: the Monday of its week in
+// China time, without the time of day. Exact days and minutes would let a
+// reader undo the shifts: the people screened on one day spread their
+// shifted dates symmetrically around it, which gives the day back and then
+// each person's shift; to the week, the shifts come back only to within
+// weeks.
+func Week(t time.Time) string {
+	t = t.In(zone)
+	wd := (int(t.Weekday()) + 6) % 7 // Monday 0
+	return t.AddDate(0, 0, -wd).Format("2006-01-02")
 }
 
 // Person is one child of an extract with their quasi-identifiers.

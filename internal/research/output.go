@@ -52,7 +52,7 @@ func (t *table) add(kind string, fields []string, rows []row) {
 		for _, f := range fields {
 			switch v := r.vals[f].(type) {
 			case stamp:
-				line = append(line, db.FromMicro(int64(v)).Add(shift).In(zone).Format("2006-01-02 15:04"))
+				line = append(line, Week(db.FromMicro(int64(v)).Add(shift)))
 			case caseRef:
 				line = append(line, Pseudonym(t.key, "C", int64(v)))
 			case int64:
@@ -204,7 +204,7 @@ func readmeLines(e *Extract, b built) [][]any {
 		{"记录数 / Records", int64(b.records)},
 		{"泛化 / Generalisation", b.level.String()},
 		{"人员代号 / person", "每个提取使用独立随机密钥的 HMAC-SHA-256 假名；不同提取之间不可关联 / keyed pseudonym (HMAC-SHA-256, a random key per extract, never stored): stable within this extract, different in any other"},
-		{"日期 / Dates", "每人所有日期平移同一随机天数（±1–180 天，不为 0）；间隔不变 / every date of a person is shifted by the same random number of days (1 to 180 either way); intervals are kept"},
+		{"日期 / Dates", "每人所有日期平移同一随机天数（±1–180 天，不为 0），再取所在周的周一，不含时刻；间隔在平移前计算 / every date of a person is shifted by the same random number of days (1 to 180 either way), then given as the Monday of its week without the time of day; intervals are computed before"},
 		{"gender", "female, male, other, unknown; * = 已泛化 / generalised"},
 		{"birth", "出生年份 → 三年段 → * / birth year → three-year band → *"},
 		{"grade", "年级 → 学段（primary 1–6, junior 7–9, senior 10–12）→ * / grade → stage → *"},

@@ -193,6 +193,9 @@ func TestPseudonymsAndDateShift(t *testing.T) {
 		}
 	}
 	fields := []string{"screening.score", "screening.at"}
+	cst := time.FixedZone("CST", 8*3600)
+	// read returns, per pseudonym, each record's shown week less the real
+	// date (a shift of at most 180 days, to the week).
 	read := func(id int64) map[string][]time.Duration {
 		shifts := map[string][]time.Duration{}
 		rows := e.cells(id)["screening"]
@@ -204,11 +207,14 @@ func TestPseudonymsAndDateShift(t *testing.T) {
 			for _, c := range r[5] {
 				score = score*10 + int64(c-'0')
 			}
-			got, err := time.ParseInLocation("2006-01-02 15:04", r[6], time.FixedZone("CST", 8*3600))
+			got, err := time.ParseInLocation("2006-01-02", r[6], cst)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("a date %q is not a plain day: %v", r[6], err)
 			}
-			shifts[r[0]] = append(shifts[r[0]], got.Sub(src[score].Truncate(time.Minute)))
+			if got.Weekday() != time.Monday {
+				t.Errorf("a date %s is not the Monday of its week", r[6])
+			}
+			shifts[r[0]] = append(shifts[r[0]], got.Sub(src[score].In(cst)))
 		}
 		return shifts
 	}
@@ -218,11 +224,13 @@ func TestPseudonymsAndDateShift(t *testing.T) {
 		t.Fatalf("pseudonyms: %d and %d, want 12 each (one per person)", len(one), len(two))
 	}
 	for p, d := range one {
-		if len(d) != 2 || d[0] != d[1] {
-			t.Errorf("%s: shifts %v, want one constant shift for both records", p, d)
+		// The two screenings were a week apart at the same hour: one
+		// constant shift puts them in weeks exactly a week apart.
+		if len(d) != 2 || d[1]-d[0] != 0 {
+			t.Errorf("%s: %v, want one constant shift for both records", p, d)
 		}
-		if d[0] == 0 || d[0]%(24*time.Hour) != 0 || d[0] > 180*24*time.Hour || d[0] < -180*24*time.Hour {
-			t.Errorf("%s: shift %v, want whole days, not zero, within 180 days", p, d[0])
+		if d[0] > (180+7)*24*time.Hour || d[0] < -(180+7)*24*time.Hour {
+			t.Errorf("%s: shift %v, want within 180 days (to the week)", p, d[0])
 		}
 		if _, ok := two[p]; ok {
 			t.Errorf("pseudonym %s appears in two extracts", p)
