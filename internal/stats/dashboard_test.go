@@ -94,6 +94,17 @@ func TestDashboardScopeAndSuppression(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(d.Rows) != 0 {
+		t.Errorf("a reader without record access reads %d classes of %s", len(d.Rows), grade)
+	}
+	counsellor := caller(access.SchoolCounsellor, school)
+	d, err = w.svc.Dashboard(w.ctx, counsellor, w.reg, school.ID, q2, grade)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Rows) == 0 {
+		t.Errorf("the school counsellor reads no classes of %s", grade)
+	}
 	for _, r := range d.Rows {
 		if len(r.Part) <= len(grade) || r.Part[:len(grade)+1] != grade+"/" {
 			t.Errorf("a class row of %s has part %q", grade, r.Part)

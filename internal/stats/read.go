@@ -158,6 +158,11 @@ func values(ctx context.Context, tx *db.Tx, period string, units []int64, part s
 // school its grades, or for a grade its classes.
 func (s *Service) rows(ctx context.Context, tx *db.Tx, reg *Registry, d *Dashboard) ([]Row, error) {
 	if d.Unit.Kind == org.School {
+		if d.Part != "" && !d.Exact {
+			// Classes are the smallest groups: shown only to readers who
+			// may see the records behind them.
+			return nil, nil
+		}
 		raw, err := values(ctx, tx, d.Period.String(), []int64{d.Unit.ID}, "")
 		if err != nil {
 			return nil, err

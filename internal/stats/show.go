@@ -12,8 +12,9 @@ const Small = 5
 // records behind it (record.read over the unit) reads it exactly. Anyone
 // else reads "<5" for 1 to 4 and every other count rounded to the nearest
 // multiple of 5: every number such a viewer sees is a multiple of 5, so no
-// sum or difference of figures on any page, under any filter, gives back
-// a hidden count exactly.
+// plain sum or difference gives back a hidden count. The figures are
+// intervals, though, and a total beside its parts can bound a hidden part
+// to one value in rare cases (docs/indicators.md).
 func Shown(v int64, exact bool) (int64, bool) {
 	if exact || v == 0 {
 		return v, false
