@@ -244,15 +244,17 @@ func (e *env) around(ctx context.Context) error {
 	}
 	e.stats = &stats.Service{DB: e.db, Audit: e.audit, Jobs: e.jobs, Every: e.cfg.StatsEvery}
 	jobs.Handle(e.jobs, &stats.RefreshWorker{S: e.stats, Reg: e.reg})
-	e.exports = &export.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Sources: map[string]export.Source{
-		"students": export.Students{S: e.student}, "figures": export.Figures{S: e.stats, Reg: e.reg},
-		"alerts": export.Alerts{S: e.warn}, "referrals": export.Referrals{S: e.refer}}}
-	jobs.Handle(e.jobs, &export.BuildWorker{S: e.exports})
-	jobs.Handle(e.jobs, &export.CleanupWorker{S: e.exports})
 	for _, wire := range []func(context.Context) error{e.wireWorkforce, e.wireTraining, e.wireOutreach, e.wireFamily, e.wireResearch} {
 		if err := wire(ctx); err != nil {
 			return err
 		}
 	}
+	// Every table that exports, by kind (internal/export).
+	e.exports = &export.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Sources: map[string]export.Source{
+		"students": export.Students{S: e.student}, "figures": export.Figures{S: e.stats, Reg: e.reg},
+		"alerts": export.Alerts{S: e.warn}, "referrals": export.Referrals{S: e.refer},
+		"workforce": export.Registry{S: e.workforce}, "activities": export.Activities{S: e.outreach}}}
+	jobs.Handle(e.jobs, &export.BuildWorker{S: e.exports})
+	jobs.Handle(e.jobs, &export.CleanupWorker{S: e.exports})
 	return nil
 }

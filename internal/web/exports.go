@@ -9,10 +9,12 @@ import (
 // exportFilters are the filters each table's export carries (the service
 // checks the permission its source needs; the build reads as the caller).
 var exportFilters = map[string][]string{
-	"students":  {"school", "grade", "class", "q", "status"},
-	"figures":   {"unit", "period", "part"},
-	"alerts":    {"mine", "overdue", "all", "level"},
-	"referrals": {"all"},
+	"students":   {"school", "grade", "class", "q", "status"},
+	"figures":    {"unit", "period", "part"},
+	"alerts":     {"mine", "overdue", "all", "level"},
+	"referrals":  {"all"},
+	"workforce":  {"unit", "person_kind", "tier", "mark"},
+	"activities": {"unit", "activity_kind", "series", "from", "to"},
 }
 
 // requestExport queues an export of the table the form names and shows

@@ -218,8 +218,23 @@ func TestExports(t *testing.T) {
 	}
 	resp, _ = coord.post("/exports", url.Values{"kind": {"referrals"}, "all": {"1"}})
 	wait(coord, resp.Header.Get("Location"))
+	// The registry and the activities of the district, as on their pages.
+	for kind, page := range map[string]string{"workforce": "/workforce", "activities": "/outreach"} {
+		resp, _ = coord.post("/exports", url.Values{"kind": {kind}})
+		loc := resp.Header.Get("Location")
+		wait(coord, loc)
+		_, file := coord.get(loc + "/download")
+		x, err := excelize.OpenReader(strings.NewReader(file))
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		rows, _ := x.GetRows(x.GetSheetName(0))
+		if len(rows) < 2 {
+			t.Errorf("the %s export (%s) holds %d rows", kind, page, len(rows))
+		}
+	}
 	_, body = coord.get("/exports")
-	if n := strings.Count(body, `class="export-row"`); n != 4 {
-		t.Errorf("the coordinator lists %d exports, want 4", n)
+	if n := strings.Count(body, `class="export-row"`); n != 6 {
+		t.Errorf("the coordinator lists %d exports, want 6", n)
 	}
 }
