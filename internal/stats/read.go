@@ -121,8 +121,11 @@ func unit(ctx context.Context, tx *db.Tx, id int64) (*org.Unit, error) {
 	return u, err
 }
 
-// values reads rollups of units for a period: with part "", each unit's
-// whole; with a grade part, that grade and its classes.
+// everyPart asks values for a school's every grade and class.
+const everyPart = "*"
+
+// values reads rollups of units for a period: one part of each ("" the
+// whole unit, "g7" a grade), or with everyPart all of a school's parts.
 func values(ctx context.Context, tx *db.Tx, period string, units []int64, part string) (map[key]map[string]int64, error) {
 	out := map[key]map[string]int64{}
 	if len(units) == 0 {
@@ -133,6 +136,10 @@ func values(ctx context.Context, tx *db.Tx, period string, units []int64, part s
 	args := []any{period}
 	for _, u := range units {
 		args = append(args, u)
+	}
+	if part != everyPart {
+		q += ` AND part = ?`
+		args = append(args, part)
 	}
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
@@ -163,7 +170,7 @@ func (s *Service) rows(ctx context.Context, tx *db.Tx, reg *Registry, d *Dashboa
 			// may see the records behind them.
 			return nil, nil
 		}
-		raw, err := values(ctx, tx, d.Period.String(), []int64{d.Unit.ID}, "")
+		raw, err := values(ctx, tx, d.Period.String(), []int64{d.Unit.ID}, everyPart)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,9 @@
 package stats
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,14 +169,27 @@ func (s *Service) write(ctx context.Context, p Period, results map[string]map[ke
 			vals, args = vals[:0], args[:0]
 			return err
 		}
+		// Written in key order, so that one unit's figures share a few pages.
+		type cell struct {
+			key
+			id string
+			v  int64
+		}
+		var all []cell
 		for id, cells := range results {
 			for k, v := range cells {
-				vals = append(vals, "(?, ?, ?, ?, ?)")
-				args = append(args, p.String(), k.unit, id, k.part, v)
-				if len(vals) == batch {
-					if err := put(); err != nil {
-						return err
-					}
+				all = append(all, cell{k, id, v})
+			}
+		}
+		slices.SortFunc(all, func(a, b cell) int {
+			return cmp.Or(cmp.Compare(a.unit, b.unit), strings.Compare(a.part, b.part), strings.Compare(a.id, b.id))
+		})
+		for _, c := range all {
+			vals = append(vals, "(?, ?, ?, ?, ?)")
+			args = append(args, p.String(), c.unit, c.id, c.part, c.v)
+			if len(vals) == batch {
+				if err := put(); err != nil {
+					return err
 				}
 			}
 		}
