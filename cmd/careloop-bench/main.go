@@ -34,6 +34,9 @@ type options struct {
 
 	worklist               bool
 	students, items, calls int
+
+	stats bool
+	reads int
 }
 
 func main() {
@@ -52,7 +55,14 @@ func main() {
 	flag.IntVar(&o.students, "students", 1000000, "--worklist: students to generate")
 	flag.IntVar(&o.items, "items", 100000, "--worklist: open items to generate")
 	flag.IntVar(&o.calls, "calls", 1000, "--worklist: timed calls of each kind")
+	flag.BoolVar(&o.stats, "stats", false, "measure the dashboards instead (issue 8): a generated city with two years of records, the rollups' refresh, then timed dashboard reads")
+	flag.IntVar(&o.reads, "reads", 500, "--stats: timed reads of each dashboard view (--students defaults to 100000 on SQLite)")
 	flag.Parse()
+	if o.stats {
+		r, err := runStats(context.Background(), o)
+		emit(o, r, err, func() { r.print() })
+		return
+	}
 	if o.worklist {
 		if o.students < 1000 || o.items < 100 || o.items > o.students/2 || o.calls < 1 {
 			fmt.Fprintln(os.Stderr, "careloop-bench: --students at least 1000, --items from 100 to half the students, --calls positive")
