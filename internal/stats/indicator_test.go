@@ -25,7 +25,14 @@ func TestShippedIndicators(t *testing.T) {
 			t.Errorf("no label for group %s", g)
 		}
 	}
+	names := map[string]string{}
 	for _, in := range reg.List {
+		for _, n := range in.Name {
+			if other, dup := names[n]; dup {
+				t.Errorf("%s and %s are both named %q", other, in.ID, n)
+			}
+			names[n] = in.ID
+		}
 		if !i18n.Has("stats.unit_kind." + in.Unit) {
 			t.Errorf("%s: no label for unit %s", in.ID, in.Unit)
 		}
