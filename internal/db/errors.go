@@ -48,3 +48,31 @@ func mapErr(err error) error {
 	}
 	return apperr.Internal(err)
 }
+
+// PostgreSQL SQLSTATEs of a transaction that lost a race and was rolled
+// back whole: running it again is safe when its function has no effect
+// outside the transaction.
+const (
+	pgDeadlock      = "40P01"
+	pgSerialization = "40001"
+)
+
+// Retryable reports whether err is PostgreSQL rolling a transaction back
+// to break a deadlock or a serialisation conflict.
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == pgDeadlock || pe.Code == pgSerialization)
+}
+
+// Retry runs tx, a whole transaction whose function has no effect outside
+// it, again (up to three times in all) when PostgreSQL rolled it back to
+// break a deadlock.
+func Retry(tx func() error) error {
+	var err error
+	for range 3 {
+		if err = tx(); !Retryable(err) {
+			return err
+		}
+	}
+	return err
+}

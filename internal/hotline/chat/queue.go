@@ -129,38 +129,42 @@ func (s *Service) QueueHealth(ctx context.Context, p access.Principal) (Health, 
 func (s *Service) Take(ctx context.Context, p access.Principal) (*Conversation, *hotline.ScreenPop, error) {
 	var c *Conversation
 	var pop *hotline.ScreenPop
-	err := s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		net, err := s.network(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		scope, args := net.Scope(access.HotlineContact, "o.path")
-		if err := tx.Serialize(ctx, "chat-take:"+itoa(p.UserID)); err != nil {
-			return err
-		}
-		limit := s.capacity()
-		var own int
-		_ = tx.QueryRow(ctx, `SELECT cap FROM chat_caps WHERE user_id = ?`, p.UserID).Scan(&limit)
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM conversations WHERE counsellor_id = ? AND state = 'active'`, p.UserID).Scan(&own); err != nil {
-			return err
-		}
-		if own >= limit {
-			return apperr.New(apperr.EConflict, "chat.at_cap")
-		}
-		lock := ""
-		if tx.Dialect() == db.Postgres {
-			lock = " FOR UPDATE OF c SKIP LOCKED"
-		}
-		var id int64
-		if err := tx.QueryRow(ctx, `SELECT c.id FROM conversations c JOIN org_units o ON o.id = c.station_id
+	// Taking locks the conversation while messages of a group lock theirs:
+	// PostgreSQL may break a deadlock by rolling one back; it is taken again.
+	err := db.Retry(func() error {
+		return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			net, err := s.network(ctx, tx, p)
+			if err != nil {
+				return err
+			}
+			scope, args := net.Scope(access.HotlineContact, "o.path")
+			if err := tx.Serialize(ctx, "chat-take:"+itoa(p.UserID)); err != nil {
+				return err
+			}
+			limit := s.capacity()
+			var own int
+			_ = tx.QueryRow(ctx, `SELECT cap FROM chat_caps WHERE user_id = ?`, p.UserID).Scan(&limit)
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM conversations WHERE counsellor_id = ? AND state = 'active'`, p.UserID).Scan(&own); err != nil {
+				return err
+			}
+			if own >= limit {
+				return apperr.New(apperr.EConflict, "chat.at_cap")
+			}
+			lock := ""
+			if tx.Dialect() == db.Postgres {
+				lock = " FOR UPDATE OF c SKIP LOCKED"
+			}
+			var id int64
+			if err := tx.QueryRow(ctx, `SELECT c.id FROM conversations c JOIN org_units o ON o.id = c.station_id
 			WHERE c.state = 'waiting' AND `+scope+queueOrder+` LIMIT 1`+lock, args...).Scan(&id); err != nil {
-			return apperr.New(apperr.EConflict, "chat.queue_empty")
-		}
-		if c, err = s.load(ctx, tx, id); err != nil {
+				return apperr.New(apperr.EConflict, "chat.queue_empty")
+			}
+			if c, err = s.load(ctx, tx, id); err != nil {
+				return err
+			}
+			pop, err = s.hold(ctx, tx, p, net, c)
 			return err
-		}
-		pop, err = s.hold(ctx, tx, p, net, c)
-		return err
+		})
 	})
 	if err != nil {
 		return nil, nil, err
