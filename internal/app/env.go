@@ -253,7 +253,10 @@ func (e *env) around(ctx context.Context) error {
 	e.exports = &export.Service{DB: e.db, Audit: e.audit, Seal: e.keys, Jobs: e.jobs, Sources: map[string]export.Source{
 		"students": export.Students{S: e.student}, "figures": export.Figures{S: e.stats, Reg: e.reg},
 		"alerts": export.Alerts{S: e.warn}, "referrals": export.Referrals{S: e.refer},
-		"workforce": export.Registry{S: e.workforce}, "activities": export.Activities{S: e.outreach}}}
+		"workforce": export.Registry{S: e.workforce}, "activities": export.Activities{S: e.outreach},
+		"training": export.Training{S: e.training}, "training_missing": export.TrainingMissing{S: e.training},
+		"coverage": export.Coverage{S: e.workforce}, "coverage_gaps": export.CoverageGaps{S: e.workforce},
+		"venues": export.Venues{S: e.outreach}, "meetings": export.Meetings{S: e.sharing}}}
 	jobs.Handle(e.jobs, &export.BuildWorker{S: e.exports})
 	jobs.Handle(e.jobs, &export.CleanupWorker{S: e.exports})
 	return nil

@@ -9,12 +9,18 @@ import (
 // exportFilters are the filters each table's export carries (the service
 // checks the permission its source needs; the build reads as the caller).
 var exportFilters = map[string][]string{
-	"students":   {"school", "grade", "class", "q", "status"},
-	"figures":    {"unit", "period", "part"},
-	"alerts":     {"mine", "overdue", "all", "level"},
-	"referrals":  {"all"},
-	"workforce":  {"unit", "person_kind", "tier", "mark"},
-	"activities": {"unit", "activity_kind", "series", "from", "to"},
+	"students":         {"school", "grade", "class", "q", "status"},
+	"figures":          {"unit", "period", "part"},
+	"alerts":           {"mine", "overdue", "all", "level"},
+	"referrals":        {"all"},
+	"workforce":        {"unit", "person_kind", "tier", "mark"},
+	"activities":       {"unit", "activity_kind", "series", "from", "to"},
+	"training":         {"unit", "from", "to"},
+	"training_missing": {"unit", "from", "to"},
+	"coverage":         nil,
+	"coverage_gaps":    {"district"},
+	"venues":           {"venue_kind"},
+	"meetings":         nil,
 }
 
 // requestExport queues an export of the table the form names and shows
