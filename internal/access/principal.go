@@ -68,6 +68,20 @@ func (p Principal) At(perm Permission, orgPath string) (Membership, bool) {
 	return Membership{}, false
 }
 
+// Inside reports whether the caller holds perm over some unit strictly
+// inside the unit at orgPath (through a membership below it).
+func (p Principal) Inside(perm Permission, orgPath string) bool {
+	if p.UserID == 0 || p.limited(perm) || orgPath == "" {
+		return false
+	}
+	for _, m := range p.Memberships {
+		if Has(m.Role, perm) && len(m.OrgPath) > len(orgPath) && strings.HasPrefix(m.OrgPath, orgPath) {
+			return true
+		}
+	}
+	return false
+}
+
 // Roles returns the distinct role names the caller holds.
 func (p Principal) Roles() []string {
 	var out []string

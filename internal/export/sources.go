@@ -97,7 +97,7 @@ func (src Figures) Write(ctx context.Context, p access.Principal, l string, f ur
 
 // cell is a figure in a spreadsheet: a number when it is one, else its text.
 func cell(f stats.Figure) any {
-	if f.Hidden || f.None || f.Indicator.Ratio != nil {
+	if f.Hidden || f.Withheld || f.None || f.Indicator.Ratio != nil {
 		return f.Text()
 	}
 	return int64(f.Value)

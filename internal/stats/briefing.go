@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -152,12 +153,11 @@ func (s *Service) DraftBriefing(ctx context.Context, p access.Principal, reg *Re
 		if !ok {
 			return apperr.Invalid("form.invalid", map[string]string{"unit": "stats.bad_unit"})
 		}
-		raw, err := values(ctx, tx, period.String(), []int64{u.ID}, "")
+		figs, held, err := takeFigures(ctx, tx, period, u.ID)
 		if err != nil {
 			return err
 		}
 		body, _ := json.Marshal(sections)
-		figs, _ := json.Marshal(raw[key{unit: u.ID}])
 		title := u.DisplayName(locale) + " " + period.Label(locale)
 		if locale == "en" {
 			title += " work briefing"
@@ -165,8 +165,8 @@ func (s *Service) DraftBriefing(ctx context.Context, p access.Principal, reg *Re
 			title += "未成年人心理健康工作简报"
 		}
 		now := db.Micro(s.now())
-		if id, err = tx.InsertID(ctx, `INSERT INTO briefings (unit_id, period, locale, title, body, figures, author_id, taken_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, period.String(), locale, title, string(body), string(figs), p.UserID, now, now, now); err != nil {
+		if id, err = tx.InsertID(ctx, `INSERT INTO briefings (unit_id, period, locale, title, body, figures, withheld, author_id, taken_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, period.String(), locale, title, string(body), figs, held, p.UserID, now, now, now); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, p, m, "briefing.draft", "briefing", id, "unit="+itoa(u.ID)+" period="+period.String())
@@ -180,8 +180,9 @@ func (s *Service) loadBriefing(ctx context.Context, tx *db.Tx, p access.Principa
 	b := &Briefing{ID: id}
 	var unitID, taken, updated int64
 	var period, body, figs string
-	err := tx.QueryRow(ctx, `SELECT b.unit_id, b.period, b.locale, b.title, b.body, b.figures, b.author_id, u.display_name, b.taken_at, b.updated_at
-		FROM briefings b JOIN users u ON u.id = b.author_id WHERE b.id = ?`, id).Scan(&unitID, &period, &b.Locale, &b.Title, &body, &figs,
+	var held string
+	err := tx.QueryRow(ctx, `SELECT b.unit_id, b.period, b.locale, b.title, b.body, b.figures, b.withheld, b.author_id, u.display_name, b.taken_at, b.updated_at
+		FROM briefings b JOIN users u ON u.id = b.author_id WHERE b.id = ?`, id).Scan(&unitID, &period, &b.Locale, &b.Title, &body, &figs, &held,
 		&b.AuthorID, &b.AuthorName, &taken, &updated)
 	if err != nil {
 		return nil, access.Membership{}, err
@@ -204,10 +205,54 @@ func (s *Service) loadBriefing(ctx context.Context, tx *db.Tx, p access.Principa
 	if err := json.Unmarshal([]byte(figs), &b.Raw); err != nil {
 		return nil, access.Membership{}, apperr.Internal(err)
 	}
-	_, b.Exact = p.At(access.RecordRead, u.Path)
+	if b.Exact, err = readerOf(p, u); err != nil {
+		return nil, access.Membership{}, err
+	}
 	b.Records = b.Exact
-	b.Figures = figures(reg, b.Raw, b.Exact)
+	var w withheldSet
+	if !b.Exact {
+		// What was withheld when the figures were taken, and what is now:
+		// the briefing reveals no figure the dashboard withholds.
+		g, err := loadGuard(ctx, tx, b.Period.String(), []int64{u.ID}, "")
+		if err != nil {
+			return nil, access.Membership{}, err
+		}
+		w = g.of(key{unit: u.ID})
+		w.all = w.all || held == "*"
+		ids := map[string]bool{}
+		for id := range w.ids {
+			ids[id] = true
+		}
+		for _, id := range strings.Split(held, ",") {
+			ids[id] = true
+		}
+		w.ids = ids
+	}
+	b.Figures = figures(reg, b.Raw, b.Exact, w)
 	return b, m, nil
+}
+
+// takeFigures reads a unit's figures for a briefing (JSON) and what
+// rounded readers read of them as withheld then ("*": every figure).
+func takeFigures(ctx context.Context, tx *db.Tx, period Period, unitID int64) (string, string, error) {
+	raw, err := values(ctx, tx, period.String(), []int64{unitID}, "")
+	if err != nil {
+		return "", "", err
+	}
+	g, err := loadGuard(ctx, tx, period.String(), []int64{unitID}, "")
+	if err != nil {
+		return "", "", err
+	}
+	figs, _ := json.Marshal(raw[key{unit: unitID}])
+	if g.all {
+		return string(figs), "*", nil
+	}
+	var held []string
+	for id := range g.cells[key{unit: unitID}] {
+		held = append(held, id)
+	}
+	slices.Sort(held)
+	return string(figs), strings.Join(held, ","), nil
 }
 
 // Briefing reads one briefing. Audited.
@@ -285,13 +330,12 @@ func (s *Service) RetakeFigures(ctx context.Context, p access.Principal, reg *Re
 		if !b.Mine {
 			return apperr.Forbidden()
 		}
-		raw, err := values(ctx, tx, b.Period.String(), []int64{b.Unit.ID}, "")
+		figs, held, err := takeFigures(ctx, tx, b.Period, b.Unit.ID)
 		if err != nil {
 			return err
 		}
-		figs, _ := json.Marshal(raw[key{unit: b.Unit.ID}])
 		now := db.Micro(s.now())
-		if _, err := tx.Exec(ctx, `UPDATE briefings SET figures = ?, taken_at = ?, updated_at = ? WHERE id = ?`, string(figs), now, now, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE briefings SET figures = ?, withheld = ?, taken_at = ?, updated_at = ? WHERE id = ?`, figs, held, now, now, id); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, p, m, "briefing.retake", "briefing", id, "")

@@ -74,11 +74,15 @@ func TestDashboardScopeAndSuppression(t *testing.T) {
 	}
 	for id, f := range d.Figures {
 		in, _ := w.reg.Get(id)
-		if in.Counted() && !f.Hidden && int64(f.Value)%5 != 0 {
+		want := w.expect(in, school.ID, "", q2)
+		if in.Protected() && !f.Hidden && !f.Withheld && int64(f.Value)%5 != 0 {
 			t.Errorf("%s reads %v to a viewer without identities", id, f.Value)
 		}
-		if want := w.expect(in, school.ID, "", q2); in.Counted() && want > 0 && want < 5 && !f.Hidden {
+		if in.Protected() && want > 0 && want < 5 && !f.Hidden && !f.Withheld {
 			t.Errorf("%s = %d is not hidden", id, want)
+		}
+		if in.Counted() && !in.Protected() && (f.Value != float64(want) || f.Hidden || f.Withheld) {
+			t.Errorf("%s of the network or its staff reads %s, want exactly %d", id, f.Text(), want)
 		}
 	}
 	if len(d.Rows) == 0 {
@@ -146,4 +150,79 @@ func numOf(t *testing.T, w *world, q string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A reader who sees the records of part of a unit is refused its rounded
+// dashboard; figures of a period whose protection was never decided read
+// as withheld until the refresh job decides it; figures about the network
+// and its staff read exactly to everyone.
+func TestRoundedReadersEdges(t *testing.T) {
+	w := newWorld(t)
+	start := time.Date(2026, 4, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	w.generate(9, start)
+	may := stats.Month(2026, 5)
+	if err := w.svc.Refresh(w.ctx, w.reg, may); err != nil {
+		t.Fatal(err)
+	}
+	var dist, school *org.Unit
+	for _, u := range w.units {
+		if u.Kind == org.District && dist == nil {
+			dist = u
+		}
+		if u.Kind == org.School && dist != nil && w.parent[u.ID] == dist.ID && school == nil {
+			school = u
+		}
+	}
+	mixed := access.Principal{UserID: 78, Memberships: []access.Membership{
+		{OrgID: dist.ID, OrgPath: dist.Path, Role: access.SchoolLeader},
+		{OrgID: school.ID, OrgPath: school.Path, Role: access.SchoolCounsellor}}}
+	if _, err := w.svc.Dashboard(w.ctx, mixed, w.reg, dist.ID, may, ""); apperr.CodeOf(err) != apperr.EForbidden {
+		t.Errorf("a reader of one school's records reads its district rounded: %v", err)
+	}
+	if d, err := w.svc.Dashboard(w.ctx, mixed, w.reg, school.ID, may, ""); err != nil || !d.Exact {
+		t.Errorf("the same reader's own school: exact=%v, %v", d != nil && d.Exact, err)
+	}
+
+	leader := caller(access.SchoolLeader, dist)
+	w.run(`UPDATE stat_periods SET protected_at = 0 WHERE period = ?`, may.String())
+	d, err := w.svc.Dashboard(w.ctx, leader, w.reg, dist.ID, may, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := 0
+	for id, f := range d.Figures {
+		in, _ := w.reg.Get(id)
+		want := w.expect(in, dist.ID, "", may)
+		switch {
+		case in.Protected() && want != 0 && !f.Withheld:
+			t.Errorf("unprotected period: %s reads %s", id, f.Text())
+		case in.Counted() && !in.Protected() && f.Value != float64(want):
+			t.Errorf("%s about the network reads %s, want %d", id, f.Text(), want)
+		case in.Protected() && want >= stats.Small:
+			shown++
+		}
+	}
+	if shown == 0 {
+		t.Fatal("no figure of 5 or more in the district: the check proves nothing")
+	}
+	w.svc.Now = func() time.Time { return time.Date(2026, 7, 20, 9, 0, 0, 0, time.UTC) }
+	if err := w.svc.RefreshNow(w.ctx, w.reg); err != nil {
+		t.Fatal(err)
+	}
+	if n := numOf(t, w, `SELECT COUNT(*) FROM stat_periods WHERE protected_at = 0`); n != 0 {
+		t.Errorf("%d periods still unprotected after a refresh", n)
+	}
+	d, err = w.svc.Dashboard(w.ctx, leader, w.reg, dist.ID, may, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	visible := 0
+	for _, f := range d.Figures {
+		if f.Indicator.Protected() && !f.Withheld && f.Value > 0 {
+			visible++
+		}
+	}
+	if visible == 0 {
+		t.Error("after the refresh every figure is still withheld")
+	}
 }

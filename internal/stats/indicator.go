@@ -25,7 +25,11 @@ type Indicator struct {
 	Definition [2]string `json:"definition"`
 	Facts      string    `json:"facts"`
 	Ratio      []string  `json:"ratio"`
-	Tier       string    `json:"tier"`
+	// Parts are indicators counting disjoint parts of this one (the
+	// hotline's channels): a reader can add them up, so small counts are
+	// protected across them too.
+	Parts []string `json:"parts"`
+	Tier  string   `json:"tier"`
 	// Records is the list page of the records behind the figure and the
 	// permission it needs: [path, permission].
 	Records []string `json:"records"`
@@ -54,6 +58,19 @@ func (in Indicator) Explain(locale string) string {
 // (hidden when small), as opposed to a ratio, minutes or days.
 func (in Indicator) Counted() bool {
 	return in.Ratio == nil && (in.Unit == "person" || in.Unit == "person_time" || in.Unit == "count")
+}
+
+// OpenGroups count institutions, staff and public events, not children:
+// their figures read exactly to every reader, as the seed's briefing
+// publishes them (schools, counselling rooms, certified counsellors,
+// training sessions, activities).
+var OpenGroups = []string{"workforce", "training", "outreach", "network"}
+
+// Protected reports whether the indicator counts children or their
+// contacts: a reader without record access reads it rounded, with small
+// counts hidden and protected against every combination of figures.
+func (in Indicator) Protected() bool {
+	return in.Counted() && !slices.Contains(OpenGroups, in.Group)
 }
 
 // Registry is the indicators by id, in the file's order.
@@ -140,6 +157,12 @@ func ParseIndicators(b []byte) (*Registry, error) {
 		}
 	}
 	for _, in := range r.List {
+		for _, part := range in.Parts {
+			j, ok := r.byID[part]
+			if !ok || !r.List[j].Counted() || !in.Counted() || r.List[j].Kind != in.Kind || part == in.ID {
+				return nil, fmt.Errorf("indicator %s: part %q must be another counted indicator of the same kind", in.ID, part)
+			}
+		}
 		for _, part := range in.Ratio {
 			j, ok := r.byID[part]
 			if !ok || r.List[j].Ratio != nil {

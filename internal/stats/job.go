@@ -76,7 +76,7 @@ func (s *Service) RefreshNow(ctx context.Context, reg *Registry) error {
 	for _, p := range periods {
 		done[p.String()] = true
 	}
-	computed, err := s.computed(ctx)
+	computed, unprotected, err := s.computed(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,26 +90,47 @@ func (s *Service) RefreshNow(ctx context.Context, reg *Registry) error {
 			}
 		}
 	}
-	return s.Refresh(ctx, reg, periods...)
+	if err := s.Refresh(ctx, reg, periods...); err != nil {
+		return err
+	}
+	// Years whose figures were computed before their protection was (an
+	// upgrade): decide what rounded readers read as withheld.
+	years := map[int]bool{}
+	for _, p := range periods {
+		years[p.Year] = true
+	}
+	for y := range unprotected {
+		if !years[y] {
+			if err := s.refreshYear(ctx, reg, y, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
-// computed lists the periods with rollups.
-func (s *Service) computed(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
+// computed lists the periods with rollups, and the years of those whose
+// withheld figures were never decided.
+func (s *Service) computed(ctx context.Context) (map[string]bool, map[int]bool, error) {
+	out, unprotected := map[string]bool{}, map[int]bool{}
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT period FROM stat_periods`)
+		rows, err := tx.Query(ctx, `SELECT period, protected_at FROM stat_periods`)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var p string
-			if err := rows.Scan(&p); err != nil {
+			var at int64
+			if err := rows.Scan(&p, &at); err != nil {
 				return err
 			}
 			out[p] = true
+			if per, err := ParsePeriod(p); err == nil && at == 0 {
+				unprotected[per.Year] = true
+			}
 		}
 		return rows.Err()
 	})
-	return out, err
+	return out, unprotected, err
 }

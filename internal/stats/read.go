@@ -82,7 +82,9 @@ func (s *Service) Dashboard(ctx context.Context, p access.Principal, reg *Regist
 		if _, up := p.At(access.ReportRead, parentPath(u.Path)); up && u.ParentID != 0 {
 			d.Up = u.ParentID
 		}
-		_, d.Exact = p.At(access.RecordRead, u.Path)
+		if d.Exact, err = readerOf(p, u); err != nil {
+			return err
+		}
 		if part != "" && (u.Kind != org.School || !strings.HasPrefix(part, "g") || strings.Contains(part, "/")) {
 			return apperr.NotFound()
 		}
@@ -91,7 +93,13 @@ func (s *Service) Dashboard(ctx context.Context, p access.Principal, reg *Regist
 		if err != nil {
 			return err
 		}
-		d.Figures = figures(reg, raw[key{unit: u.ID, part: part}], d.Exact)
+		var g guard
+		if !d.Exact {
+			if g, err = loadGuard(ctx, tx, period.String(), []int64{u.ID}, part); err != nil {
+				return err
+			}
+		}
+		d.Figures = figures(reg, raw[key{unit: u.ID, part: part}], d.Exact, g.of(key{unit: u.ID, part: part}))
 		if d.Rows, err = s.rows(ctx, tx, reg, d); err != nil {
 			return err
 		}
@@ -174,6 +182,12 @@ func (s *Service) rows(ctx context.Context, tx *db.Tx, reg *Registry, d *Dashboa
 		if err != nil {
 			return nil, err
 		}
+		var g guard
+		if !d.Exact {
+			if g, err = loadGuard(ctx, tx, d.Period.String(), []int64{d.Unit.ID}, everyPart); err != nil {
+				return nil, err
+			}
+		}
 		var out []Row
 		for k, vals := range raw {
 			if k.part == "" {
@@ -182,7 +196,7 @@ func (s *Service) rows(ctx context.Context, tx *db.Tx, reg *Registry, d *Dashboa
 			grade, class, isClass := strings.Cut(k.part, "/")
 			if (d.Part == "" && !isClass) || (d.Part != "" && isClass && grade == d.Part) {
 				_ = class
-				out = append(out, Row{Unit: d.Unit, Part: k.part, Figures: figures(reg, vals, d.Exact)})
+				out = append(out, Row{Unit: d.Unit, Part: k.part, Figures: figures(reg, vals, d.Exact, g.of(k))})
 			}
 		}
 		slices.SortFunc(out, func(a, b Row) int { return comparePart(a.Part, b.Part) })
@@ -215,9 +229,15 @@ func (s *Service) rows(ctx context.Context, tx *db.Tx, reg *Registry, d *Dashboa
 	if err != nil {
 		return nil, err
 	}
+	var g guard
+	if !d.Exact {
+		if g, err = loadGuard(ctx, tx, d.Period.String(), ids, ""); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Row, 0, len(kids))
 	for _, u := range kids {
-		out = append(out, Row{Unit: u, Figures: figures(reg, raw[key{unit: u.ID}], d.Exact)})
+		out = append(out, Row{Unit: u, Figures: figures(reg, raw[key{unit: u.ID}], d.Exact, g.of(key{unit: u.ID}))})
 	}
 	return out, nil
 }
@@ -267,11 +287,66 @@ func (s *Service) trend(ctx context.Context, tx *db.Tx, d *Dashboard) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	var held map[string]withheldSet // month → the trend's withheld indicators
+	if !d.Exact {
+		if held, err = trendWithheld(ctx, tx, d, months); err != nil {
+			return err
+		}
+	}
 	for _, in := range TrendIndicators {
 		for _, m := range months {
-			v, hidden := Shown(got[in][m.String()], d.Exact)
+			raw := got[in][m.String()]
+			if !d.Exact && raw != 0 && held[m.String()].has(in) {
+				d.Trend[in] = append(d.Trend[in], Point{Period: m.String(), Hidden: true})
+				continue
+			}
+			v, hidden := Shown(raw, d.Exact)
 			d.Trend[in] = append(d.Trend[in], Point{Period: m.String(), Value: v, Hidden: hidden})
 		}
 	}
 	return nil
+}
+
+// trendWithheld reads which trend figures of the dashboard's unit (or
+// part) a rounded reader reads as withheld, per month.
+func trendWithheld(ctx context.Context, tx *db.Tx, d *Dashboard, months []Period) (map[string]withheldSet, error) {
+	out := map[string]withheldSet{}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(months)), ", ")
+	var args []any
+	for _, m := range months {
+		args = append(args, m.String())
+		out[m.String()] = withheldSet{all: true}
+	}
+	rows, err := tx.Query(ctx, `SELECT period FROM stat_periods WHERE protected_at > 0 AND period IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[p] = withheldSet{ids: map[string]bool{}}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT period, indicator FROM stat_withheld WHERE unit_id = ? AND part = ? AND period IN (`+in+`)`,
+		append([]any{d.Unit.ID, d.Part}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p, ind string
+		if err := rows.Scan(&p, &ind); err != nil {
+			return nil, err
+		}
+		if w := out[p]; w.ids != nil {
+			w.ids[ind] = true
+		}
+	}
+	return out, rows.Err()
 }

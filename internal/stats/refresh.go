@@ -3,6 +3,8 @@ package stats
 import (
 	"cmp"
 	"context"
+	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,83 +126,246 @@ func compute(ctx context.Context, tx *db.Tx, t tree, in Indicator, p Period) (ma
 }
 
 // Refresh recomputes every counted indicator for the periods and replaces
-// their rollups, one period per transaction: a reader sees a period's old
-// figures or its new ones, never a mix.
+// their rollups, one year per transaction, deciding in the same
+// transaction which of the year's figures rounded readers read as
+// withheld: a reader sees a year's old figures or its new ones, never a
+// mix, and never figures without their protection.
 func (s *Service) Refresh(ctx context.Context, reg *Registry, periods ...Period) error {
+	byYear := map[int][]Period{}
+	var years []int
 	for _, p := range periods {
-		start := time.Now()
-		results := map[string]map[key]int64{}
-		err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-			t, err := loadTree(ctx, tx)
-			if err != nil {
-				return err
-			}
-			for _, in := range reg.Counted() {
-				if results[in.ID], err = compute(ctx, tx, t, in, p); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+		if _, ok := byYear[p.Year]; !ok {
+			years = append(years, p.Year)
 		}
-		if err := s.write(ctx, p, results, time.Since(start)); err != nil {
+		byYear[p.Year] = append(byYear[p.Year], p)
+	}
+	slices.Sort(years)
+	for _, y := range years {
+		if err := s.refreshYear(ctx, reg, y, byYear[y]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// write replaces a period's rollups.
-func (s *Service) write(ctx context.Context, p Period, results map[string]map[key]int64, took time.Duration) error {
-	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM stat_rollups WHERE period = ?`, p.String()); err != nil {
-			return err
-		}
-		const batch = 200
-		var vals []string
-		var args []any
-		put := func() error {
-			if len(vals) == 0 {
-				return nil
+// errMoved is a year whose other periods another refresh changed while
+// this one computed.
+var errMoved = errors.New("stats: the year's rollups changed during the refresh")
+
+// refreshYear computes periods of one year (none: only decides the
+// withheld figures again) and writes them with the year's protection.
+func (s *Service) refreshYear(ctx context.Context, reg *Registry, year int, periods []Period) error {
+	for try := 0; ; try++ {
+		results := map[string]map[string]map[key]int64{}
+		took := map[string]time.Duration{}
+		var t tree
+		var data yearData
+		var stamps map[string]int64
+		err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+			var err error
+			if t, err = loadTree(ctx, tx); err != nil {
+				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO stat_rollups (period, unit_id, indicator, part, value) VALUES `+strings.Join(vals, ", "), args...)
-			vals, args = vals[:0], args[:0]
-			return err
-		}
-		// Written in key order, so that one unit's figures share a few pages.
-		type cell struct {
-			key
-			id string
-			v  int64
-		}
-		var all []cell
-		for id, cells := range results {
-			for k, v := range cells {
-				all = append(all, cell{k, id, v})
+			for _, p := range periods {
+				start := time.Now()
+				results[p.String()] = map[string]map[key]int64{}
+				for _, in := range reg.Counted() {
+					if results[p.String()][in.ID], err = compute(ctx, tx, t, in, p); err != nil {
+						return err
+					}
+				}
+				took[p.String()] = time.Since(start)
 			}
-		}
-		slices.SortFunc(all, func(a, b cell) int {
-			return cmp.Or(cmp.Compare(a.unit, b.unit), strings.Compare(a.part, b.part), strings.Compare(a.id, b.id))
+			data, stamps, err = loadYear(ctx, tx, year, results)
+			return err
 		})
-		for _, c := range all {
-			vals = append(vals, "(?, ?, ?, ?, ?)")
-			args = append(args, p.String(), c.unit, c.id, c.part, c.v)
-			if len(vals) == batch {
-				if err := put(); err != nil {
-					return err
+		if err != nil {
+			return err
+		}
+		for per, byInd := range results {
+			data[per] = map[string]map[key]int64{}
+			for id, cells := range byInd {
+				data[per][id] = map[key]int64{}
+				for k, v := range cells {
+					if !strings.Contains(k.part, "/") {
+						data[per][id][k] = v
+					}
 				}
 			}
 		}
-		if err := put(); err != nil {
+		withheld := protectYear(reg, t, year, data)
+		err = s.write(ctx, year, results, withheld, stamps, took)
+		if errors.Is(err, errMoved) && try < 3 {
+			continue
+		}
+		return err
+	}
+}
+
+// loadYear reads the rollups of the year's computed periods other than
+// those being refreshed (classes left out), and when each was refreshed.
+func loadYear(ctx context.Context, tx *db.Tx, year int, fresh map[string]map[string]map[key]int64) (yearData, map[string]int64, error) {
+	months, quarters, whole := periodsOf(year)
+	var names []any
+	for _, p := range append(append(months[:], quarters[:]...), whole) {
+		if fresh[p.String()] == nil {
+			names = append(names, p.String())
+		}
+	}
+	data, stamps := yearData{}, map[string]int64{}
+	if len(names) == 0 {
+		return data, stamps, nil
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
+	rows, err := tx.Query(ctx, `SELECT period, refreshed_at FROM stat_periods WHERE period IN (`+in+`)`, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var p string
+		var at int64
+		if err := rows.Scan(&p, &at); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		stamps[p] = at
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT period, unit_id, indicator, part, value FROM stat_rollups
+		WHERE period IN (`+in+`) AND part NOT LIKE '%/%'`, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p, ind string
+		var k key
+		var v int64
+		if err := rows.Scan(&p, &k.unit, &ind, &k.part, &v); err != nil {
+			return nil, nil, err
+		}
+		if data[p] == nil {
+			data[p] = map[string]map[key]int64{}
+		}
+		if data[p][ind] == nil {
+			data[p][ind] = map[key]int64{}
+		}
+		data[p][ind][k] = v
+	}
+	return data, stamps, rows.Err()
+}
+
+// write replaces the refreshed periods' rollups and the year's withheld
+// figures, if no other refresh changed the year's other periods since
+// they were read (errMoved).
+func (s *Service) write(ctx context.Context, year int, results map[string]map[string]map[key]int64, withheld []cell, stamps map[string]int64, took map[string]time.Duration) error {
+	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		months, quarters, whole := periodsOf(year)
+		var others, all []any
+		for _, p := range append(append(months[:], quarters[:]...), whole) {
+			all = append(all, p.String())
+			if results[p.String()] == nil {
+				others = append(others, p.String())
+			}
+		}
+		if len(others) > 0 {
+			rows, err := tx.Query(ctx, `SELECT period, refreshed_at FROM stat_periods WHERE period IN (`+
+				strings.TrimSuffix(strings.Repeat("?, ", len(others)), ", ")+`)`, others...)
+			if err != nil {
+				return err
+			}
+			now := map[string]int64{}
+			for rows.Next() {
+				var p string
+				var at int64
+				if err := rows.Scan(&p, &at); err != nil {
+					rows.Close()
+					return err
+				}
+				now[p] = at
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if !maps.Equal(now, stamps) {
+				return errMoved
+			}
+		}
+		for per, byInd := range results {
+			if err := writePeriod(ctx, tx, per, byInd); err != nil {
+				return err
+			}
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(all)), ", ")
+		if _, err := tx.Exec(ctx, `DELETE FROM stat_withheld WHERE period IN (`+in+`)`, all...); err != nil {
+			return err
+		}
+		slices.SortFunc(withheld, func(a, b cell) int {
+			return cmp.Or(cmp.Compare(a.unit, b.unit), strings.Compare(a.period, b.period), strings.Compare(a.indicator, b.indicator), strings.Compare(a.part, b.part))
+		})
+		if err := batchInsert(ctx, tx, `INSERT INTO stat_withheld (period, unit_id, indicator, part) VALUES `, "(?, ?, ?, ?)", len(withheld), func(i int) []any {
+			c := withheld[i]
+			return []any{c.period, c.unit, c.indicator, c.part}
+		}); err != nil {
 			return err
 		}
 		now := db.Micro(s.now())
-		if _, err := tx.Exec(ctx, `DELETE FROM stat_periods WHERE period = ?`, p.String()); err != nil {
-			return err
+		for per := range results {
+			if _, err := tx.Exec(ctx, `DELETE FROM stat_periods WHERE period = ?`, per); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO stat_periods (period, refreshed_at, took_ms) VALUES (?, ?, ?)`, per, now, took[per].Milliseconds()); err != nil {
+				return err
+			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO stat_periods (period, refreshed_at, took_ms) VALUES (?, ?, ?)`, p.String(), now, took.Milliseconds())
+		_, err := tx.Exec(ctx, `UPDATE stat_periods SET protected_at = ? WHERE period IN (`+in+`)`, append([]any{now}, all...)...)
 		return err
 	})
+}
+
+// writePeriod replaces a period's rollups, in key order, so that one
+// unit's figures share a few pages.
+func writePeriod(ctx context.Context, tx *db.Tx, period string, results map[string]map[key]int64) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM stat_rollups WHERE period = ?`, period); err != nil {
+		return err
+	}
+	type row struct {
+		key
+		id string
+		v  int64
+	}
+	var all []row
+	for id, cells := range results {
+		for k, v := range cells {
+			all = append(all, row{k, id, v})
+		}
+	}
+	slices.SortFunc(all, func(a, b row) int {
+		return cmp.Or(cmp.Compare(a.unit, b.unit), strings.Compare(a.part, b.part), strings.Compare(a.id, b.id))
+	})
+	return batchInsert(ctx, tx, `INSERT INTO stat_rollups (period, unit_id, indicator, part, value) VALUES `, "(?, ?, ?, ?, ?)", len(all), func(i int) []any {
+		return []any{period, all[i].unit, all[i].id, all[i].part, all[i].v}
+	})
+}
+
+// batchInsert inserts n rows, 200 to a statement.
+func batchInsert(ctx context.Context, tx *db.Tx, head, tuple string, n int, row func(i int) []any) error {
+	const batch = 200
+	for from := 0; from < n; from += batch {
+		to := min(n, from+batch)
+		vals := make([]string, 0, to-from)
+		var args []any
+		for i := from; i < to; i++ {
+			vals = append(vals, tuple)
+			args = append(args, row(i)...)
+		}
+		if _, err := tx.Exec(ctx, head+strings.Join(vals, ", "), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

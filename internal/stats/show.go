@@ -30,14 +30,20 @@ type Figure struct {
 	Indicator Indicator
 	Value     float64 // what the viewer may know: exact, rounded, or a ratio of those
 	Hidden    bool    // a count under Small, shown as "<5"
+	Withheld  bool    // withheld so that no small count can be worked out, shown as "*"
 	None      bool    // a ratio without a denominator
 }
+
+// WithheldMark is how a withheld figure reads.
+const WithheldMark = "*"
 
 // Text is the figure as the viewer reads it.
 func (f Figure) Text() string {
 	switch {
 	case f.Hidden:
 		return "<" + strconv.Itoa(Small)
+	case f.Withheld:
+		return WithheldMark
 	case f.None:
 		return "—"
 	case f.Indicator.Unit == "share":
@@ -48,30 +54,49 @@ func (f Figure) Text() string {
 	return strconv.FormatInt(int64(f.Value), 10)
 }
 
-// figures turns raw rollup values into what a viewer reads, ratios last
-// (computed from what the viewer reads of their parts).
-func figures(reg *Registry, raw map[string]int64, exact bool) map[string]Figure {
+// figures turns raw rollup values into what a viewer reads: counts
+// exact, or rounded with small ones hidden and the protected ones
+// withheld (held); then sums of minutes or days, which a rounded reader
+// reads only beside a visible count they are averaged over; ratios last,
+// computed from what the viewer reads of their parts.
+func figures(reg *Registry, raw map[string]int64, exact bool, held withheldSet) map[string]Figure {
 	out := map[string]Figure{}
 	for _, in := range reg.List {
-		if in.Ratio != nil {
+		if !in.Counted() {
 			continue
 		}
 		v := raw[in.ID]
-		if !in.Counted() {
-			// Minutes and days are sums kept for means; they are not counts
-			// of people and are shown as they are.
+		if !in.Protected() {
 			out[in.ID] = Figure{Indicator: in, Value: float64(v)}
+			continue
+		}
+		if !exact && v != 0 && held.has(in.ID) {
+			out[in.ID] = Figure{Indicator: in, Withheld: true}
 			continue
 		}
 		shown, hidden := Shown(v, exact)
 		out[in.ID] = Figure{Indicator: in, Value: float64(shown), Hidden: hidden}
 	}
 	for _, in := range reg.List {
+		if in.Ratio != nil || in.Counted() {
+			continue
+		}
+		f := Figure{Indicator: in, Value: float64(raw[in.ID])}
+		for _, r := range reg.List {
+			if !exact && r.Ratio != nil && r.Ratio[0] == in.ID {
+				if den := out[r.Ratio[1]]; den.Hidden || den.Withheld {
+					f = Figure{Indicator: in, None: true}
+				}
+			}
+		}
+		out[in.ID] = f
+	}
+	for _, in := range reg.List {
 		if in.Ratio == nil {
 			continue
 		}
 		num, den := out[in.Ratio[0]], out[in.Ratio[1]]
-		if den.Hidden || num.Hidden || den.Value == 0 {
+		if den.Hidden || num.Hidden || den.Withheld || num.Withheld || num.None || den.Value == 0 {
 			out[in.ID] = Figure{Indicator: in, None: true}
 			continue
 		}
