@@ -47,6 +47,10 @@ type statsReport struct {
 	SlowestSeconds float64         `json:"slowest_period_seconds"`
 	RollupRows     int64           `json:"rollup_rows"`
 	RefreshNow     float64         `json:"refresh_now_seconds"`
+	// ProtectSeconds: deciding a year's withheld figures alone (part of
+	// every refresh of the year), and the figures withheld.
+	ProtectSeconds map[string]float64 `json:"protect_year_seconds"`
+	WithheldRows   int64              `json:"withheld_rows"`
 
 	Reads    int         `json:"reads_per_view"`
 	Baseline pageLatency `json:"baseline"`
@@ -180,7 +184,18 @@ func runStats(ctx context.Context, o options) (*statsReport, error) {
 		return nil, fmt.Errorf("refresh now: %w", err)
 	}
 	r.RefreshNow = round(time.Since(t0).Seconds(), 1)
+	r.ProtectSeconds = map[string]float64{}
+	for _, y := range []int{2025, 2026} {
+		t0 := time.Now()
+		if err := svc.Protect(ctx, reg, y); err != nil {
+			return nil, fmt.Errorf("protect %d: %w", y, err)
+		}
+		r.ProtectSeconds[fmt.Sprint(y)] = round(time.Since(t0).Seconds(), 1)
+	}
 	if err := d.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM stat_withheld`).Scan(&r.WithheldRows); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM stat_rollups`).Scan(&r.RollupRows)
 	}); err != nil {
 		return nil, err
@@ -519,7 +534,11 @@ func (r *statsReport) print() {
 	}
 	fmt.Printf("| slowest period (%s) | %.1f s |\n", r.Slowest, r.SlowestSeconds)
 	fmt.Printf("| RefreshNow (the job's run: current and previous month, quarter, year) | %.1f s |\n", r.RefreshNow)
+	for _, y := range []string{"2025", "2026"} {
+		fmt.Printf("| deciding %s's withheld figures alone (part of every refresh of a period of %s) | %.1f s |\n", y, y, r.ProtectSeconds[y])
+	}
 	fmt.Printf("| rollup rows kept | %d |\n", r.RollupRows)
+	fmt.Printf("| figures withheld from rounded readers (both years) | %d |\n", r.WithheldRows)
 	fmt.Printf("\n%d reads of each view after warm-up, interleaved with the baseline:\n\n", r.Reads)
 	fmt.Println("| view | p50 ms | p95 ms | p99 ms | p95 / baseline p95 |\n|---|---:|---:|---:|---:|")
 	fmt.Printf("| baseline: audited primary-key read | %.2f | %.2f | %.2f | 1 |\n", r.Baseline.P50, r.Baseline.P95, r.Baseline.P99)

@@ -148,6 +148,12 @@ func (s *Service) Refresh(ctx context.Context, reg *Registry, periods ...Period)
 	return nil
 }
 
+// Protect decides a year's withheld figures again from its stored
+// rollups, as every refresh of the year does.
+func (s *Service) Protect(ctx context.Context, reg *Registry, year int) error {
+	return s.refreshYear(ctx, reg, year, nil)
+}
+
 // errMoved is a year whose other periods another refresh changed while
 // this one computed.
 var errMoved = errors.New("stats: the year's rollups changed during the refresh")
