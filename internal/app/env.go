@@ -256,7 +256,13 @@ func (e *env) around(ctx context.Context) error {
 		"workforce": export.Registry{S: e.workforce}, "activities": export.Activities{S: e.outreach},
 		"training": export.Training{S: e.training}, "training_missing": export.TrainingMissing{S: e.training},
 		"coverage": export.Coverage{S: e.workforce}, "coverage_gaps": export.CoverageGaps{S: e.workforce},
-		"venues": export.Venues{S: e.outreach}, "meetings": export.Meetings{S: e.sharing}}}
+		"venues": export.Venues{S: e.outreach}, "meetings": export.Meetings{S: e.sharing},
+		"letters": export.Letters{S: e.letters}, "disclosures": export.Disclosures{S: e.sharing}, "work": export.Work{S: e.care},
+		"loop": export.LoopMetrics{S: e.care}, "referral_metrics": export.ReferralMetrics{S: e.refer},
+		"campaigns": export.Campaigns{S: e.screen}, "campaign_summary": export.CampaignSummary{S: e.screen},
+		"hospital": export.Hospital{S: e.refer}, "reviews": export.Reviews{S: e.care},
+		"venue_ranking": export.VenueRanking{S: e.outreach}, "attendance": export.Attendance{S: e.training},
+		"calls": export.Calls{S: e.phone}, "audit": export.AuditTrail{DB: e.db, Log: e.audit}}}
 	jobs.Handle(e.jobs, &export.BuildWorker{S: e.exports})
 	jobs.Handle(e.jobs, &export.CleanupWorker{S: e.exports})
 	return nil

@@ -21,6 +21,19 @@ var exportFilters = map[string][]string{
 	"coverage_gaps":    {"district"},
 	"venues":           {"venue_kind"},
 	"meetings":         nil,
+	"letters":          {"closed"},
+	"disclosures":      nil,
+	"work":             nil,
+	"loop":             {"unit", "from", "to"},
+	"referral_metrics": {"unit", "from", "to"},
+	"campaigns":        nil,
+	"campaign_summary": {"campaign"},
+	"hospital":         {"all"},
+	"reviews":          {"unit"},
+	"venue_ranking":    {"rating"},
+	"attendance":       {"session"},
+	"calls":            nil,
+	"audit":            {"before"},
 }
 
 // requestExport queues an export of the table the form names and shows
