@@ -116,7 +116,8 @@ func firstOf(a, b int64) int64 {
 
 // LoopMetrics computes the loop's figures for the unit's subtree over
 // [from, to); every event is judged as it stood at to, so a past period's
-// figures do not change later. The caller needs report.read at the unit.
+// figures do not change later. The caller needs report.read and
+// record.read at the unit: the figures are exact.
 func (s *Service) LoopMetrics(ctx context.Context, p access.Principal, orgUnitID int64, from, to time.Time) (*Metrics, error) {
 	if from.IsZero() || !to.After(from) {
 		return nil, apperr.Invalid("form.bad_date", map[string]string{"to": "form.bad_date"})
@@ -132,6 +133,11 @@ func (s *Service) LoopMetrics(ctx context.Context, p access.Principal, orgUnitID
 		path, _, err := unitFor(ctx, tx, p, access.ReportRead, orgUnitID, false)
 		if err != nil {
 			return err
+		}
+		// Exact counts over any days: only for those who may open the
+		// records behind them; others read the protected dashboard.
+		if _, ok := p.At(access.RecordRead, path); !ok {
+			return apperr.New(apperr.EForbidden, "stats.exact_only")
 		}
 		end := access.SubtreeEnd(path)
 		var toAlert, toAck, toContact, toPlan []time.Duration

@@ -231,6 +231,8 @@ func TestLoopMetricsReconcile(t *testing.T) {
 	loopWant(t, "school counsellor for the district", err, apperr.EForbidden, "", "")
 	_, err = e.svc.LoopMetrics(e.ctx, e.user(access.HeadTeacher, e.a), e.a.ID, from, to)
 	loopWant(t, "head teacher (no report.read)", err, apperr.EForbidden, "", "")
+	_, err = e.svc.LoopMetrics(e.ctx, e.user(access.SchoolLeader, e.a), e.a.ID, from, to)
+	loopWant(t, "school leader (report.read without record.read: exact counts over any days)", err, apperr.EForbidden, "", "")
 	_, err = e.svc.LoopMetrics(e.ctx, cA, e.a.ID, to, from)
 	loopWant(t, "period ending before it starts", err, apperr.EInvalid, "to", "form.bad_date")
 }

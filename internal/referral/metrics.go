@@ -59,7 +59,7 @@ type Metrics struct {
 // [from, to), per receiving unit, each as it stands now: how many were
 // accepted, declined, seen, closed and closed with feedback, how many are
 // overdue, and the time from sending to the first visit. The caller needs
-// report.read or referral.manage at the unit; figures carry no names.
+// referral.manage or record.read at the unit: the figures are exact.
 func (s *Service) Metrics(ctx context.Context, p access.Principal, unitID int64, from, to time.Time) (*Metrics, error) {
 	if from.IsZero() || !to.After(from) {
 		return nil, apperr.Invalid("form.invalid", map[string]string{"to": "form.bad_date"})
@@ -71,8 +71,14 @@ func (s *Service) Metrics(ctx context.Context, p access.Principal, unitID int64,
 		if err := tx.QueryRow(ctx, `SELECT path FROM org_units WHERE id = ?`, unitID).Scan(&path); err != nil {
 			return err
 		}
-		_, ok := p.At(access.ReportRead, path)
-		if _, ok2 := p.At(access.ReferralManage, path); !ok && !ok2 {
+		// Exact counts over any days: only for those who may open the
+		// referrals or the records behind them; a reader of figures only
+		// reads the protected dashboard.
+		_, records := p.At(access.RecordRead, path)
+		if _, manage := p.At(access.ReferralManage, path); !records && !manage {
+			if _, ok := p.At(access.ReportRead, path); ok {
+				return apperr.New(apperr.EForbidden, "stats.exact_only")
+			}
 			return apperr.NotFound()
 		}
 		rows, err := tx.Query(ctx, `SELECT r.to_unit, tu.name, tu.name_en, r.urgency, r.state, r.sent_at, r.accepted_at, r.seen_at, r.feedback_at,

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/referral"
 )
@@ -112,5 +113,10 @@ func TestMetricsReconcile(t *testing.T) {
 	}
 	if _, err := e.svc.Metrics(e.ctx, e.counsellorB, e.x.ID, from, to); apperr.CodeOf(err) != apperr.ENotFound {
 		t.Errorf("school B's counsellor reading district X's metrics: %v", err)
+	}
+	// A reader of figures only (report.read, no referral or record access)
+	// reads the protected dashboard, not exact counts over any days.
+	if _, err := e.svc.Metrics(e.ctx, e.user(access.SchoolLeader, e.x), e.x.ID, from, to); apperr.CodeOf(err) != apperr.EForbidden {
+		t.Errorf("a leader without referral access reads exact referral metrics: %v", err)
 	}
 }

@@ -90,9 +90,12 @@ func (s *Service) TierSummary(ctx context.Context, p access.Principal, campaignI
 	return out, err
 }
 
-// Suppress hides counts from 1 to SmallCount-1, and when that hides a
-// single count, also the smallest other non-zero count, so that the total
-// does not reveal it. A total under SmallCount is hidden with every count.
+// Suppress hides counts from 1 to SmallCount-1 and then, while the total
+// and the counts still shown would narrow a hidden small count to fewer
+// than three values, the smallest count still shown: a reader knows the
+// hidden counts add up to the total less the shown ones, and that each
+// "<5" is 1 to 4 (or, when that sum is too large for it, that some hidden
+// count is larger). A total under SmallCount is hidden with every count.
 func Suppress(counts []int, total int) ([]int, int) {
 	out := append([]int(nil), counts...)
 	if total > 0 && total < SmallCount {
@@ -101,25 +104,54 @@ func Suppress(counts []int, total int) ([]int, int) {
 		}
 		return out, Hidden
 	}
-	hidden := 0
 	for i, n := range out {
 		if n > 0 && n < SmallCount {
 			out[i] = Hidden
-			hidden++
 		}
 	}
-	if hidden == 1 {
+	for !pinsNone(counts, out, total) {
 		next := -1
 		for i, n := range out {
 			if n > 0 && (next < 0 || n < out[next]) {
 				next = i
 			}
 		}
-		if next >= 0 {
-			out[next] = Hidden
+		if next < 0 {
+			return out, Hidden
 		}
+		out[next] = Hidden
 	}
 	return out, total
+}
+
+// pinsNone reports whether every hidden small count keeps at least three
+// possible values given the total and the counts shown.
+func pinsNone(counts, shown []int, total int) bool {
+	k, sum, allSmall := 0, total, true
+	for i, n := range shown {
+		if n == Hidden {
+			k++
+			allSmall = allSmall && counts[i] < SmallCount
+		} else {
+			sum -= n
+		}
+	}
+	for i, n := range shown {
+		if n != Hidden || counts[i] >= SmallCount {
+			continue
+		}
+		// Taking every "<5" at its word is right only when every hidden
+		// count is small; otherwise it leads a reader astray, and what
+		// they can rely on is the sum less one for each other.
+		lo, hi := 1, min(SmallCount-1, sum-(k-1))
+		if allSmall {
+			lo = max(1, sum-(SmallCount-1)*(k-1))
+		}
+		if hi-lo < 2 {
+			return false
+		}
+	}
+	return true
 }
 
 // visibleWith reports whether the caller holds perm over the campaign's

@@ -23,10 +23,11 @@ func TestSuppressHidesSmallCountsAndTheirComplement(t *testing.T) {
 		{[]int{120, 30, 8, 2}, []int{120, 30, H, H}, 160, 160}, // one small: the next smallest goes too
 		{[]int{120, 3, 8, 2}, []int{120, H, 8, H}, 133, 133},   // two small: enough
 		{[]int{120, 4, 1, 2}, []int{120, H, H, H}, 127, 127},
-		{[]int{3, 0, 0, 0}, []int{H, H, H, H}, 3, H},   // a tiny school: everything
-		{[]int{7, 0, 0, 3}, []int{H, 0, 0, H}, 10, 10}, // the only other cell goes too
-		{[]int{5, 5, 5, 5}, []int{5, 5, 5, 5}, 20, 20}, // 5 is shown
-		{[]int{0, 0, 0, 0}, []int{0, 0, 0, 0}, 0, 0},   // none screened
+		{[]int{100, 20, 1, 1}, []int{100, H, H, H}, 122, 122}, // two small adding to 2 would each be 1: the next goes too
+		{[]int{3, 0, 0, 0}, []int{H, H, H, H}, 3, H},          // a tiny school: everything
+		{[]int{7, 0, 0, 3}, []int{H, 0, 0, H}, 10, 10},        // the only other cell goes too
+		{[]int{5, 5, 5, 5}, []int{5, 5, 5, 5}, 20, 20},        // 5 is shown
+		{[]int{0, 0, 0, 0}, []int{0, 0, 0, 0}, 0, 0},          // none screened
 	}
 	for _, c := range cases {
 		got, total := screening.Suppress(c.counts, c.total)

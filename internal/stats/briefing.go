@@ -205,7 +205,7 @@ func (s *Service) loadBriefing(ctx context.Context, tx *db.Tx, p access.Principa
 	if err := json.Unmarshal([]byte(figs), &b.Raw); err != nil {
 		return nil, access.Membership{}, apperr.Internal(err)
 	}
-	if b.Exact, err = readerOf(p, u); err != nil {
+	if b.Exact, err = readerOf(p, reg, u); err != nil {
 		return nil, access.Membership{}, err
 	}
 	b.Records = b.Exact

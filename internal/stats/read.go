@@ -82,7 +82,7 @@ func (s *Service) Dashboard(ctx context.Context, p access.Principal, reg *Regist
 		if _, up := p.At(access.ReportRead, parentPath(u.Path)); up && u.ParentID != 0 {
 			d.Up = u.ParentID
 		}
-		if d.Exact, err = readerOf(p, u); err != nil {
+		if d.Exact, err = readerOf(p, reg, u); err != nil {
 			return err
 		}
 		if part != "" && (u.Kind != org.School || !strings.HasPrefix(part, "g") || strings.Contains(part, "/")) {

@@ -154,6 +154,10 @@ func (s *Service) Protect(ctx context.Context, reg *Registry, year int) error {
 	return s.refreshYear(ctx, reg, year, nil)
 }
 
+// advisoryStats is the first key of the year's advisory lock on
+// PostgreSQL ("st" in ASCII).
+const advisoryStats = 0x7374
+
 // errMoved is a year whose other periods another refresh changed while
 // this one computed.
 var errMoved = errors.New("stats: the year's rollups changed during the refresh")
@@ -269,6 +273,13 @@ func loadYear(ctx context.Context, tx *db.Tx, year int, fresh map[string]map[str
 // they were read (errMoved).
 func (s *Service) write(ctx context.Context, year int, results map[string]map[string]map[key]int64, withheld []cell, stamps map[string]int64, took map[string]time.Duration) error {
 	return s.DB.Tx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		// One writer of a year at a time: the check of the other periods
+		// below and the writes commit together. (SQLite has one writer.)
+		if s.DB.Dialect == db.Postgres {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?, ?)`, advisoryStats, year); err != nil {
+				return err
+			}
+		}
 		months, quarters, whole := periodsOf(year)
 		var others, all []any
 		for _, p := range append(append(months[:], quarters[:]...), whole) {

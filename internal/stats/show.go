@@ -56,9 +56,9 @@ func (f Figure) Text() string {
 
 // figures turns raw rollup values into what a viewer reads: counts
 // exact, or rounded with small ones hidden and the protected ones
-// withheld (held); then sums of minutes or days, which a rounded reader
-// reads only beside a visible count they are averaged over; ratios last,
-// computed from what the viewer reads of their parts.
+// withheld (held); then sums of minutes or days, which only exact readers
+// read; ratios last, computed from what the viewer reads of their parts
+// (a mean of minutes or days from the sum over the count as read).
 func figures(reg *Registry, raw map[string]int64, exact bool, held withheldSet) map[string]Figure {
 	out := map[string]Figure{}
 	for _, in := range reg.List {
@@ -81,21 +81,23 @@ func figures(reg *Registry, raw map[string]int64, exact bool, held withheldSet) 
 		if in.Ratio != nil || in.Counted() {
 			continue
 		}
-		f := Figure{Indicator: in, Value: float64(raw[in.ID])}
-		for _, r := range reg.List {
-			if !exact && r.Ratio != nil && r.Ratio[0] == in.ID {
-				if den := out[r.Ratio[1]]; den.Hidden || den.Withheld {
-					f = Figure{Indicator: in, None: true}
-				}
-			}
+		// A sum of minutes or days is read exactly with record access
+		// only: beside the sums of other units it would give back the
+		// minutes of a single child's alert. Others read its mean.
+		if exact {
+			out[in.ID] = Figure{Indicator: in, Value: float64(raw[in.ID])}
+		} else {
+			out[in.ID] = Figure{Indicator: in, None: true}
 		}
-		out[in.ID] = f
 	}
 	for _, in := range reg.List {
 		if in.Ratio == nil {
 			continue
 		}
 		num, den := out[in.Ratio[0]], out[in.Ratio[1]]
+		if n, _ := reg.Get(in.Ratio[0]); !n.Counted() {
+			num = Figure{Indicator: n, Value: float64(raw[n.ID])} // a mean of minutes or days
+		}
 		if den.Hidden || num.Hidden || den.Withheld || num.Withheld || num.None || den.Value == 0 {
 			out[in.ID] = Figure{Indicator: in, None: true}
 			continue

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/careloop/careloop/internal/access"
@@ -77,12 +78,29 @@ func loadGuard(ctx context.Context, tx *db.Tx, period string, units []int64, par
 // A reader who sees the records of part of u but not of all of it is
 // refused: their own exact counts beside u's rounded ones could pin a
 // hidden count elsewhere in u (docs/indicators.md).
-func readerOf(p access.Principal, u *org.Unit) (exact bool, err error) {
+func readerOf(p access.Principal, reg *Registry, u *org.Unit) (exact bool, err error) {
 	if _, ok := p.At(access.RecordRead, u.Path); ok {
 		return true, nil
 	}
-	if p.Inside(access.RecordRead, u.Path) {
-		return false, apperr.New(apperr.EForbidden, "stats.mixed_access")
+	// Any permission that opens the records behind a figure (contacts,
+	// alerts, crises, referrals) held inside u but not over all of it
+	// counts as seeing part of u.
+	for _, perm := range reg.recordPerms() {
+		if _, all := p.At(perm, u.Path); !all && p.Inside(perm, u.Path) {
+			return false, apperr.New(apperr.EForbidden, "stats.mixed_access")
+		}
 	}
 	return false, nil
+}
+
+// recordPerms lists record.read and every permission that opens the
+// records behind a protected figure.
+func (r *Registry) recordPerms() []access.Permission {
+	out := []access.Permission{access.RecordRead}
+	for _, in := range r.List {
+		if in.Protected() && len(in.Records) == 2 && !slices.Contains(out, access.Permission(in.Records[1])) {
+			out = append(out, access.Permission(in.Records[1]))
+		}
+	}
+	return out
 }

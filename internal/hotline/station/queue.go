@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/db"
-	"github.com/careloop/careloop/internal/screening"
 )
 
 // QueueChannels are the channels of the live queue, in order.
@@ -104,42 +103,4 @@ func queues(rows []queueRow) ([]Queue, Queue) {
 		out = append(out, finish(by[c]))
 	}
 	return out, finish(all)
-}
-
-// suppress hides counts from 1 to 4 (screening.Suppress), with the rates
-// and waits that would give a hidden count away.
-func suppress(st *Stats) {
-	hide := func(n int) int {
-		if n > 0 && n < screening.SmallCount {
-			return Hidden
-		}
-		return n
-	}
-	contacts := st.Contacts
-	st.Contacts, st.Persons, st.Unprofiled = hide(st.Contacts), hide(st.Persons), hide(st.Unprofiled)
-	for i := range st.Tables {
-		t := &st.Tables[i]
-		counts := make([]int, len(t.Rows))
-		for j, r := range t.Rows {
-			counts[j] = r.N
-		}
-		counts, _ = screening.Suppress(counts, contacts)
-		for j := range t.Rows {
-			t.Rows[j].N = counts[j]
-		}
-	}
-	hideQueue := func(q *Queue) {
-		c, offered := screening.Suppress([]int{q.Answered, q.Abandoned}, q.Offered)
-		if c[0] == Hidden || c[1] == Hidden || offered == Hidden {
-			q.AnswerRate, q.AbandonRate = -1, -1
-		}
-		if c[0] == Hidden {
-			q.AvgWait, q.WorstWait = -1, -1
-		}
-		q.Answered, q.Abandoned, q.Offered = c[0], c[1], offered
-	}
-	for i := range st.Queues {
-		hideQueue(&st.Queues[i])
-	}
-	hideQueue(&st.Queue)
 }

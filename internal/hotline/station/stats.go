@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/db"
 	"github.com/careloop/careloop/internal/hotline"
 	"github.com/careloop/careloop/internal/screening"
@@ -71,10 +72,6 @@ type Stats struct {
 	Tables     []Table
 	Queues     []Queue // phone, web_chat, wechat
 	Queue      Queue   // all channels
-	// Suppressed is true when the viewer may not open the station's
-	// contacts (report.read without hotline.contact or hotline.supervise
-	// there): counts from 1 to 4 are then Hidden, as in screening summaries.
-	Suppressed bool
 }
 
 // Table returns the table of dim.
@@ -124,9 +121,15 @@ func (s *Service) Stats(ctx context.Context, p access.Principal, stationID int64
 		if st.Station, _, err = s.station(ctx, tx, p, stationID, access.HotlineSupervise, access.ReportRead); err != nil {
 			return err
 		}
+		// Exact counts over any days: a reader who may not open the
+		// station's contacts could difference two ranges (March 1–31 less
+		// March 1–30) and read a single day's small count, so they are
+		// sent to the protected dashboard (/stats) instead.
 		_, canContact := p.At(access.HotlineContact, st.Station.Path)
 		_, canSupervise := p.At(access.HotlineSupervise, st.Station.Path)
-		st.Suppressed = !canContact && !canSupervise
+		if !canContact && !canSupervise {
+			return apperr.New(apperr.EForbidden, "stats.exact_only")
+		}
 		lo, hi := st.Station.Path, access.SubtreeEnd(st.Station.Path)
 		if cs, err = contactRows(ctx, tx, lo, hi, per); err != nil {
 			return err
@@ -141,9 +144,6 @@ func (s *Service) Stats(ctx context.Context, p access.Principal, stationID int64
 	}
 	s.count(st, cs, districts)
 	st.Queues, st.Queue = queues(qs)
-	if st.Suppressed {
-		suppress(st)
-	}
 	return st, nil
 }
 
