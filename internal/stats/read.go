@@ -139,17 +139,8 @@ func values(ctx context.Context, tx *db.Tx, period string, units []int64, part s
 	if len(units) == 0 {
 		return out, nil
 	}
-	q := `SELECT unit_id, part, indicator, value FROM stat_rollups WHERE period = ? AND unit_id IN (` +
-		strings.TrimSuffix(strings.Repeat("?, ", len(units)), ", ") + `)`
-	args := []any{period}
-	for _, u := range units {
-		args = append(args, u)
-	}
-	if part != everyPart {
-		q += ` AND part = ?`
-		args = append(args, part)
-	}
-	rows, err := tx.Query(ctx, q, args...)
+	where, args := cellsOf(period, units, part)
+	rows, err := tx.Query(ctx, `SELECT unit_id, part, indicator, value FROM stat_rollups WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +158,21 @@ func values(ctx context.Context, tx *db.Tx, period string, units []int64, part s
 		out[k][ind] = v
 	}
 	return out, rows.Err()
+}
+
+// cellsOf is the condition on a period's cells of units: one part of
+// each, or with everyPart all their parts.
+func cellsOf(period string, units []int64, part string) (string, []any) {
+	q := `period = ? AND unit_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(units)), ", ") + `)`
+	args := []any{period}
+	for _, u := range units {
+		args = append(args, u)
+	}
+	if part != everyPart {
+		q += ` AND part = ?`
+		args = append(args, part)
+	}
+	return q, args
 }
 
 // rows lists the next level down: the unit's active children, or for a

@@ -3,7 +3,6 @@ package stats
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/careloop/careloop/internal/access"
 	"github.com/careloop/careloop/internal/apperr"
@@ -44,17 +43,8 @@ func loadGuard(ctx context.Context, tx *db.Tx, period string, units []int64, par
 	if err != nil || len(units) == 0 {
 		return g, err
 	}
-	q := `SELECT unit_id, part, indicator FROM stat_withheld WHERE period = ? AND unit_id IN (` +
-		strings.TrimSuffix(strings.Repeat("?, ", len(units)), ", ") + `)`
-	args := []any{period}
-	for _, u := range units {
-		args = append(args, u)
-	}
-	if part != everyPart {
-		q += ` AND part = ?`
-		args = append(args, part)
-	}
-	rows, err := tx.Query(ctx, q, args...)
+	where, args := cellsOf(period, units, part)
+	rows, err := tx.Query(ctx, `SELECT unit_id, part, indicator FROM stat_withheld WHERE `+where, args...)
 	if err != nil {
 		return g, err
 	}

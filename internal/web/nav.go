@@ -43,7 +43,7 @@ var navItems = []navItem{
 	{Key: "research.nav", Href: "/research", Perm: access.ResearchDefine, ID: "research"},
 	{Key: "research.downloads_nav", Href: "/research/extracts", Perm: access.ResearchExtract, ID: "research-extracts"},
 	{Key: "nav.reviews", Href: "/reviews", Perm: access.ReviewManage, ID: "reviews"},
-	{Key: "nav.loop", Href: "/loop", Perm: access.ReportRead, ID: "loop"},
+	{Key: "nav.loop", Href: "/loop", Perm: access.RecordRead, ID: "loop"}, // exact counts: record readers only
 	{Key: "stats.nav", Href: "/stats", Perm: access.ReportRead, ID: "stats"},
 	{Key: "stats.briefings", Href: "/briefings", Perm: access.ReportRead, ID: "briefings"},
 	{Key: "nav.concern", Href: "/concerns/new", Perm: access.ConcernReport, Hide: access.RecordAttention, ID: "concern"},
