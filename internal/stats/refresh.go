@@ -215,36 +215,14 @@ func (s *Service) refreshYear(ctx context.Context, reg *Registry, year int, peri
 // loadYear reads the rollups of the year's computed periods other than
 // those being refreshed (classes left out), and when each was refreshed.
 func loadYear(ctx context.Context, tx *db.Tx, year int, fresh map[string]map[string]map[key]int64) (yearData, map[string]int64, error) {
-	months, quarters, whole := periodsOf(year)
-	var names []any
-	for _, p := range append(append(months[:], quarters[:]...), whole) {
-		if fresh[p.String()] == nil {
-			names = append(names, p.String())
-		}
-	}
-	data, stamps := yearData{}, map[string]int64{}
-	if len(names) == 0 {
-		return data, stamps, nil
+	names := otherPeriods(year, fresh)
+	data := yearData{}
+	stamps, err := refreshedAt(ctx, tx, names)
+	if err != nil || len(names) == 0 {
+		return data, stamps, err
 	}
 	in := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
-	rows, err := tx.Query(ctx, `SELECT period, refreshed_at FROM stat_periods WHERE period IN (`+in+`)`, names...)
-	if err != nil {
-		return nil, nil, err
-	}
-	for rows.Next() {
-		var p string
-		var at int64
-		if err := rows.Scan(&p, &at); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		stamps[p] = at
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	rows, err = tx.Query(ctx, `SELECT period, unit_id, indicator, part, value FROM stat_rollups
+	rows, err := tx.Query(ctx, `SELECT period, unit_id, indicator, part, value FROM stat_rollups
 		WHERE period IN (`+in+`) AND part NOT LIKE '%/%'`, names...)
 	if err != nil {
 		return nil, nil, err
@@ -268,6 +246,42 @@ func loadYear(ctx context.Context, tx *db.Tx, year int, fresh map[string]map[str
 	return data, stamps, rows.Err()
 }
 
+// otherPeriods lists the year's periods not among those refreshed.
+func otherPeriods(year int, fresh map[string]map[string]map[key]int64) []any {
+	months, quarters, whole := periodsOf(year)
+	var out []any
+	for _, p := range append(append(months[:], quarters[:]...), whole) {
+		if fresh[p.String()] == nil {
+			out = append(out, p.String())
+		}
+	}
+	return out
+}
+
+// refreshedAt reads when each of the periods was last refreshed (those
+// never computed are absent).
+func refreshedAt(ctx context.Context, tx *db.Tx, periods []any) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(periods) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT period, refreshed_at FROM stat_periods WHERE period IN (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(periods)), ", ")+`)`, periods...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		var at int64
+		if err := rows.Scan(&p, &at); err != nil {
+			return nil, err
+		}
+		out[p] = at
+	}
+	return out, rows.Err()
+}
+
 // write replaces the refreshed periods' rollups and the year's withheld
 // figures, if no other refresh changed the year's other periods since
 // they were read (errMoved).
@@ -281,36 +295,16 @@ func (s *Service) write(ctx context.Context, year int, results map[string]map[st
 			}
 		}
 		months, quarters, whole := periodsOf(year)
-		var others, all []any
+		var all []any
 		for _, p := range append(append(months[:], quarters[:]...), whole) {
 			all = append(all, p.String())
-			if results[p.String()] == nil {
-				others = append(others, p.String())
-			}
 		}
-		if len(others) > 0 {
-			rows, err := tx.Query(ctx, `SELECT period, refreshed_at FROM stat_periods WHERE period IN (`+
-				strings.TrimSuffix(strings.Repeat("?, ", len(others)), ", ")+`)`, others...)
-			if err != nil {
-				return err
-			}
-			now := map[string]int64{}
-			for rows.Next() {
-				var p string
-				var at int64
-				if err := rows.Scan(&p, &at); err != nil {
-					rows.Close()
-					return err
-				}
-				now[p] = at
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if !maps.Equal(now, stamps) {
-				return errMoved
-			}
+		current, err := refreshedAt(ctx, tx, otherPeriods(year, results))
+		if err != nil {
+			return err
+		}
+		if !maps.Equal(current, stamps) {
+			return errMoved
 		}
 		for per, byInd := range results {
 			if err := writePeriod(ctx, tx, per, byInd); err != nil {
@@ -339,7 +333,7 @@ func (s *Service) write(ctx context.Context, year int, results map[string]map[st
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE stat_periods SET protected_at = ? WHERE period IN (`+in+`)`, append([]any{now}, all...)...)
+		_, err = tx.Exec(ctx, `UPDATE stat_periods SET protected_at = ? WHERE period IN (`+in+`)`, append([]any{now}, all...)...)
 		return err
 	})
 }
