@@ -57,13 +57,17 @@ type phaseReport struct {
 	Errors          int      `json:"errors"`
 	ErrorSamples    []string `json:"error_samples,omitempty"`
 	CPU             cpuUse   `json:"cpu"`
+	// CPUPerSubmission is the process's CPU time (server and load
+	// generator together) divided by the submissions, in milliseconds.
+	CPUPerSubmission float64 `json:"cpu_ms_per_submission"`
 }
 
 func newPhaseReport(p *phase) phaseReport {
 	sec := p.Wall.Seconds()
 	return phaseReport{Submissions: p.Submissions, Seconds: round(sec, 3), SubmissionsPerS: round(float64(p.Submissions)/sec, 1),
 		RequestsPerS: round(float64(2*p.Submissions+p.Retries)/sec, 1), Answers: summarize(p.Answers),
-		CodeCheck: summarize(p.Codes), Retries: p.Retries, Errors: p.Errors, ErrorSamples: p.Samples, CPU: roundCPU(p.CPU)}
+		CodeCheck: summarize(p.Codes), Retries: p.Retries, Errors: p.Errors, ErrorSamples: p.Samples, CPU: roundCPU(p.CPU),
+		CPUPerSubmission: round(p.CPU.ProcessCores*sec*1000/float64(max(1, p.Submissions)), 3)}
 }
 
 func roundCPU(c cpuUse) cpuUse {
@@ -98,12 +102,16 @@ type report struct {
 	TargetRatioMet bool         `json:"target_ratio_met"`
 	TargetP99Met   bool         `json:"target_p99_met"`
 	TargetMet      bool         `json:"target_met"`
-	Verify         *verdict     `json:"verify"`
-	PGWaits        []waitShare  `json:"postgres_waits,omitempty"` // what careloop's backends were doing in the measured phase
-	CPUProfile     string       `json:"cpu_profile,omitempty"`
-	BlockProfile   string       `json:"block_profile,omitempty"`
-	MutexProfile   string       `json:"mutex_profile,omitempty"`
-	ElapsedSeconds float64      `json:"elapsed_seconds"`
+	// CPUBudget is the most CPU a submission may cost (server and load
+	// generator together, in milliseconds) for careloop to reach the
+	// target ratio even with every core of the machine busy with it alone.
+	CPUBudget      float64     `json:"cpu_ms_per_submission_at_target"`
+	Verify         *verdict    `json:"verify"`
+	PGWaits        []waitShare `json:"postgres_waits,omitempty"` // what careloop's backends were doing in the measured phase
+	CPUProfile     string      `json:"cpu_profile,omitempty"`
+	BlockProfile   string      `json:"block_profile,omitempty"`
+	MutexProfile   string      `json:"mutex_profile,omitempty"`
+	ElapsedSeconds float64     `json:"elapsed_seconds"`
 }
 
 func (r *report) finish() {
@@ -120,6 +128,9 @@ func (r *report) finish() {
 	r.TargetApplies = r.Engine == "sqlite"
 	r.TargetRatioMet = r.RatioVsHTTP >= targetRatio
 	r.TargetP99Met = r.Careloop.Answers.P99 < targetP99ms
+	if r.BareHTTP.SubmissionsPerS > 0 {
+		r.CPUBudget = round(float64(r.Cores)*1000/(targetRatio*r.BareHTTP.SubmissionsPerS), 3)
+	}
 	r.TargetMet = r.TargetRatioMet && r.TargetP99Met && r.Careloop.Errors == 0 && r.Verify != nil && r.Verify.OK
 }
 
@@ -166,6 +177,10 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "target (%s): careloop >= %.1fx (a): %s (%.3f); p99 < %.0f ms: %s (%.2f ms); overall: %s\n",
 		scope, targetRatio, yes(r.TargetRatioMet), r.RatioVsHTTP, targetP99ms, yes(r.TargetP99Met), r.Careloop.Answers.P99, strings.ToUpper(yes(r.TargetMet)))
+	if r.CPUBudget > 0 {
+		fmt.Fprintf(w, "cpu per submission (server and load generator): careloop %.3f ms, (a) %.3f ms; %.1fx (a) allows at most %.3f ms on %d cores, all busy\n",
+			r.Careloop.CPUPerSubmission, r.BareHTTP.CPUPerSubmission, targetRatio, r.CPUBudget, r.Cores)
+	}
 	if v := r.Verify; v != nil {
 		status := "OK"
 		if !v.OK {

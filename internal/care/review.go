@@ -31,6 +31,7 @@ type Review struct {
 	Attendees     []int64 // user ids
 	Minutes       string  // sealed in the database; only FindReview opens it
 	Decisions     []ReviewDecision
+	DecisionCount int // filled by FindReviews, which leaves Decisions empty
 	CreatedBy     int64
 	CreatedAt     time.Time
 }
@@ -275,7 +276,8 @@ func scanReview(sc func(...any) error, r *Review, extra ...any) error {
 const reviewColumns = `r.id, r.org_unit_id, r.kind, r.held_at, r.attendees, r.created_by, r.created_at`
 
 // FindReviews lists the reviews held by the unit and the units of its
-// subtree, newest first, without minutes or decisions. The caller needs
+// subtree, newest first, without minutes or decisions (only how many
+// decisions each took: DecisionCount). The caller needs
 // review.manage at the unit.
 func (s *Service) FindReviews(ctx context.Context, p access.Principal, orgUnitID int64) ([]Review, error) {
 	var out []Review
@@ -284,11 +286,12 @@ func (s *Service) FindReviews(ctx context.Context, p access.Principal, orgUnitID
 		if err != nil {
 			return err
 		}
-		return eachRow(ctx, tx, `SELECT `+reviewColumns+` FROM risk_reviews r JOIN org_units o ON o.id = r.org_unit_id
+		return eachRow(ctx, tx, `SELECT `+reviewColumns+`, (SELECT COUNT(*) FROM review_decisions d WHERE d.review_id = r.id)
+			FROM risk_reviews r JOIN org_units o ON o.id = r.org_unit_id
 			WHERE o.path >= ? AND o.path < ? ORDER BY r.held_at DESC, r.id DESC`, []any{path, access.SubtreeEnd(path)},
 			func(sc func(...any) error) error {
 				var r Review
-				err := scanReview(sc, &r)
+				err := scanReview(sc, &r, &r.DecisionCount)
 				out = append(out, r)
 				return err
 			})

@@ -144,7 +144,8 @@ func TestLoopReviewDecisionsBecomeTasks(t *testing.T) {
 		t.Fatalf("case review: %v", err)
 	}
 	list, err := e.svc.FindReviews(e.ctx, e.user(access.Coordinator, e.x), e.x.ID)
-	if err != nil || len(list) != 2 || list[0].Kind != "case_review" || list[1].ID != id || list[1].Minutes != "" || list[1].Decisions != nil {
+	if err != nil || len(list) != 2 || list[0].Kind != "case_review" || list[1].ID != id || list[1].Minutes != "" || list[1].Decisions != nil ||
+		list[1].DecisionCount != 4 || list[0].DecisionCount != 0 {
 		t.Errorf("FindReviews(X) = %+v, %v", list, err)
 	}
 	if list, err := e.svc.FindReviews(e.ctx, e.user(access.Coordinator, e.city), e.y.ID); err != nil || len(list) != 0 {

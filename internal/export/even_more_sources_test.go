@@ -620,11 +620,11 @@ func TestReviewExport(t *testing.T) {
 		}
 		var want [][]string
 		for _, r := range list {
-			want = append(want, []string{r.HeldAt.In(cst).Format("2006-01-02 15:04"), i18n.T("zh-CN", "review.kind_"+r.Kind), strconv.Itoa(len(r.Attendees))})
+			want = append(want, []string{r.HeldAt.In(cst).Format("2006-01-02 15:04"), i18n.T("zh-CN", "review.kind_"+r.Kind), strconv.Itoa(len(r.Attendees)), strconv.Itoa(r.DecisionCount)})
 		}
 		f := url.Values{"unit": {strconv.FormatInt(c.unit.ID, 10)}}
 		got := e.export(c.p, "reviews", f)
-		header(t, "reviews", export.Reviews{}, got[0], "研判时间|类型|参会人员", "Held|Kind|Attendees")
+		header(t, "reviews", export.Reviews{}, got[0], "研判时间|类型|参会人员|决定", "Held|Kind|Attendees|Decisions")
 		same(t, "reviews "+c.unit.Name, got[1:], want)
 		if kinds := column(got[1:], 1); !slices.Equal(kinds, c.kinds) {
 			t.Errorf("reviews of %s: %v, want %v", c.unit.Name, kinds, c.kinds)

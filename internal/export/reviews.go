@@ -20,7 +20,7 @@ func (Reviews) Permission() access.Permission { return access.ReviewManage }
 
 // Header names the columns.
 func (Reviews) Header(l string) []string {
-	return []string{i18n.T(l, "review.held_at"), i18n.T(l, "review.kind"), i18n.T(l, "review.attendees")}
+	return []string{i18n.T(l, "review.held_at"), i18n.T(l, "review.kind"), i18n.T(l, "review.attendees"), i18n.T(l, "review.decisions")}
 }
 
 // Write lists the reviews.
@@ -32,7 +32,7 @@ func (src Reviews) Write(ctx context.Context, p access.Principal, l string, f ur
 	}
 	out.Total(len(list))
 	for _, r := range list {
-		if err := out.Row(at(r.HeldAt), i18n.T(l, "review.kind_"+r.Kind), len(r.Attendees)); err != nil {
+		if err := out.Row(at(r.HeldAt), i18n.T(l, "review.kind_"+r.Kind), len(r.Attendees), r.DecisionCount); err != nil {
 			return err
 		}
 	}

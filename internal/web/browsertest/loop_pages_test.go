@@ -120,6 +120,20 @@ func TestLoopPagesOnPhone(t *testing.T) {
 				t.Fatalf("counsellor files a concern: status %d:\n%s", st, b.text("main"))
 			}
 			wantFlash(t, b, zh, "concern.filed")
+			// A risk review of the agenda, every student on it left at
+			// "keep": the past reviews list says how many decisions it took.
+			b.open("/reviews")
+			rows := b.count("#decision-table tbody tr")
+			if rows < 1 {
+				t.Errorf("the review agenda has no student after a concern:\n%s", b.text("main"))
+			}
+			if st := b.click("#hold-review"); st != 200 {
+				t.Fatalf("counsellor holds a review: status %d:\n%s", st, b.text("main"))
+			}
+			wantFlash(t, b, zh, "review.held")
+			if got, want := b.text("#review-list li"), i18n.T(zh, "review.n_decisions", rows); !strings.HasSuffix(got, want) {
+				t.Errorf("the past reviews list reads %q, want it to end in %q", got, want)
+			}
 		}
 		visitLoopPages(t, b, who, zh)
 		b.open("/alerts")
