@@ -13,8 +13,9 @@ import (
 )
 
 // AuditTrail is the auditor's page of the trail: the 100 newest entries
-// before the filter before (0: the newest), read through audit's
-// FindEntries, which records the read as the caller's, as the page does.
+// that match the page's search (audit.ParseFilter: object, actor, action,
+// days, and before for the page), read through audit's FindEntries, which
+// records the read as the caller's, as the page does.
 type AuditTrail struct {
 	DB  *db.DB
 	Log *audit.Log
@@ -39,9 +40,12 @@ func (src AuditTrail) Write(ctx context.Context, p access.Principal, l string, f
 	if !ok {
 		return apperr.Forbidden()
 	}
-	before, _ := strconv.ParseInt(f.Get("before"), 10, 64)
-	list, err := audit.FindEntries(ctx, src.DB, src.Log, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID},
-		audit.Filter{Before: before, Limit: 100})
+	filter, err := audit.ParseFilter(f, zone)
+	if err != nil {
+		return err
+	}
+	filter.Limit = 100
+	list, err := audit.FindEntries(ctx, src.DB, src.Log, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID}, filter)
 	if err != nil {
 		return err
 	}

@@ -829,27 +829,33 @@ func TestAuditTrailExport(t *testing.T) {
 	if err != nil || len(list) < 10 {
 		t.Fatalf("FindEntries: %d entries, %v", len(list), err)
 	}
-	var want [][]string
-	for _, en := range list {
-		actor, role := "系统", ""
-		if en.ActorUserID != 0 {
-			actor = "#" + strconv.FormatInt(en.ActorUserID, 10)
+	rowsOf := func(list []audit.Entry) [][]string {
+		var want [][]string
+		for _, en := range list {
+			actor, role := "系统", ""
+			if en.ActorUserID != 0 {
+				actor = "#" + strconv.FormatInt(en.ActorUserID, 10)
+			}
+			if en.ActorRole != "" {
+				role = i18n.T("zh-CN", "role."+en.ActorRole)
+			}
+			want = append(want, []string{strconv.FormatInt(en.Seq, 10), en.At.In(cst).Format("2006-01-02 15:04"), actor, role, en.Action,
+				en.ObjectType + " " + en.ObjectID, en.Outcome, en.Detail})
 		}
-		if en.ActorRole != "" {
-			role = i18n.T("zh-CN", "role."+en.ActorRole)
+		return want
+	}
+	padded := func(got [][]string) [][]string {
+		for i := range got {
+			for len(got[i]) < 8 {
+				got[i] = append(got[i], "")
+			}
 		}
-		want = append(want, []string{strconv.FormatInt(en.Seq, 10), en.At.In(cst).Format("2006-01-02 15:04"), actor, role, en.Action,
-			en.ObjectType + " " + en.ObjectID, en.Outcome, en.Detail})
+		return got
 	}
 	reads := e.audits("audit.read")
-	got := e.export(auditor, "audit", url.Values{"before": {strconv.FormatInt(before, 10)}})
+	got := padded(e.export(auditor, "audit", url.Values{"before": {strconv.FormatInt(before, 10)}}))
 	header(t, "audit", export.AuditTrail{}, got[0], "序号|时间|操作人|角色|操作|对象|结果|说明", "Seq|When|Actor|Role|Action|Object|Outcome|Detail")
-	for i := range got {
-		for len(got[i]) < 8 {
-			got[i] = append(got[i], "")
-		}
-	}
-	same(t, "audit", got[1:], want)
+	same(t, "audit", got[1:], rowsOf(list))
 	if n := e.audits("audit.read") - reads; n != 1 {
 		t.Errorf("the audit export wrote %d audit.read entries, want 1", n)
 	}
@@ -857,6 +863,21 @@ func TestAuditTrailExport(t *testing.T) {
 		if n := testutil.Num(t, e.svc.DB, `SELECT COUNT(*) FROM audit_log WHERE action = ? AND actor_user_id = ?`, action, auditor.UserID); n != 1 {
 			t.Errorf("%d %s entries by the auditor, want 1", n, action)
 		}
+	}
+	// A search exports what the page finds for it.
+	search := url.Values{"object_type": {"org_unit"}, "before": {strconv.FormatInt(before, 10)}}
+	filter, err := audit.ParseFilter(search, cst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter.Limit = 100
+	found, err := audit.FindEntries(e.ctx, e.svc.DB, e.svc.Audit, audit.Entry{ActorUserID: auditor.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID}, filter)
+	if err != nil || len(found) == 0 || len(found) == len(list) {
+		t.Fatalf("FindEntries(object org_unit): %d entries of %d, %v", len(found), len(list), err)
+	}
+	same(t, "audit search", padded(e.export(auditor, "audit", search))[1:], rowsOf(found))
+	if !e.failed(auditor, "audit", url.Values{"from": {"2025-02-30"}}) {
+		t.Error("an audit export with an impossible date did not fail")
 	}
 	for _, p := range []access.Principal{e.coordX, e.headX1} {
 		e.refused(p, "audit")

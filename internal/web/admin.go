@@ -1,10 +1,13 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/careloop/careloop/internal/access"
+	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/audit"
 	"github.com/careloop/careloop/internal/people"
 )
@@ -36,15 +39,20 @@ func (s *Server) roles(w http.ResponseWriter, r *http.Request) {
 
 type auditView struct {
 	Entries []audit.Entry
-	Before  int64
-	Next    int64
+	Filter  url.Values   // the search, without paging: for the form, the next page and the export
+	Next    template.URL // the next page, with the search ("" on the last page)
 	Checked bool
 	Good    int64
 	Problem *audit.Problem
 }
 
-// auditTrail shows the newest entries, 100 a page; reading the trail is
-// itself audited.
+// auditObjectTypes are offered as the audit search's object types (any
+// other may be typed).
+var auditObjectTypes = []string{"student", "alert", "incident", "referral", "contact", "letter", "conversation", "phone_recording",
+	"research_extract", "export", "user", "api_token"}
+
+// auditTrail shows the newest entries that match the search, 100 a page;
+// reading the trail is itself audited.
 func (s *Server) auditTrail(w http.ResponseWriter, r *http.Request) {
 	s.showAudit(w, r, auditView{})
 }
@@ -52,16 +60,33 @@ func (s *Server) auditTrail(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showAudit(w http.ResponseWriter, r *http.Request, v auditView) {
 	p := principal(r)
 	m, _ := p.Grant(access.AuditRead)
-	v.Before, _ = strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	entries, err := audit.FindEntries(r.Context(), s.DB, s.Audit, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID},
-		audit.Filter{Before: v.Before, Limit: 100})
+	q := r.URL.Query()
+	v.Filter = url.Values{}
+	for _, k := range []string{"object_type", "object_id", "actor", "action", "from", "to"} {
+		if x := q.Get(k); x != "" {
+			v.Filter.Set(k, x)
+		}
+	}
+	f, err := audit.ParseFilter(q, displayZone)
+	if err != nil {
+		s.render(w, r, http.StatusUnprocessableEntity, "audit", page{Title: "nav.audit", Active: "audit", Data: v,
+			Error: apperr.MessageOf(err), Fields: apperr.FieldsOf(err)})
+		return
+	}
+	f.Limit = 100
+	entries, err := audit.FindEntries(r.Context(), s.DB, s.Audit, audit.Entry{ActorUserID: p.UserID, ActorRole: m.Role, ActorOrgID: m.OrgID}, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	v.Entries = entries
-	if len(entries) == 100 {
-		v.Next = entries[len(entries)-1].Seq
+	if len(entries) == f.Limit {
+		next := f.Query(displayZone)
+		next.Set("before", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
+		v.Next = template.URL("/audit?" + next.Encode()) // encoded by url.Values: safe in an href
+	}
+	if f.Before > 0 {
+		v.Filter.Set("before", strconv.FormatInt(f.Before, 10))
 	}
 	s.render(w, r, http.StatusOK, "audit", page{Title: "nav.audit", Active: "audit", Data: v})
 }

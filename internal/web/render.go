@@ -70,14 +70,15 @@ func funcs() template.FuncMap {
 			}
 			return time.UnixMicro(micro).In(displayZone).Format("2006-01-02 15:04")
 		},
-		"dur":     duration,
-		"roleKey": func(r string) string { return "role." + r },
-		"permKey": func(p access.Permission) string { return "perm." + string(p) },
-		"kindKey": func(k org.Kind) string { return "kind." + string(k) },
-		"field":   func(fields map[string]string, name string) string { return fields[name] },
-		"value":   func(form url.Values, name string) string { return form.Get(name) },
-		"join":    strings.Join,
-		"fields":  strings.Fields,
+		"dur":              duration,
+		"roleKey":          func(r string) string { return "role." + r },
+		"auditObjectTypes": func() []string { return auditObjectTypes },
+		"permKey":          func(p access.Permission) string { return "perm." + string(p) },
+		"kindKey":          func(k org.Kind) string { return "kind." + string(k) },
+		"field":            func(fields map[string]string, name string) string { return fields[name] },
+		"value":            func(form url.Values, name string) string { return form.Get(name) },
+		"join":             strings.Join,
+		"fields":           strings.Fields,
 		// tx picks an instrument text in the locale, falling back to Chinese.
 		"tx": func(l string, t instrument.Text) string { return t.Get(l) },
 		"answered": func(a screening.Answers, inst, item string, v int) bool {
