@@ -10,9 +10,9 @@ import (
 	"github.com/careloop/careloop/internal/i18n"
 )
 
-// Calls is the latest calls of the caller's stations (as the phone page,
-// at most 100), read through phone's scoped FindCalls: no caller number,
-// no recording.
+// Calls is the page of calls the phone page shows (the latest of the
+// caller's stations, at most 100, or those before filter before), read
+// through phone's scoped FindCalls: no caller number, no recording.
 type Calls struct{ S *phone.Service }
 
 // Permission is hotline.contact, as the phone page.
@@ -29,8 +29,8 @@ func (Calls) Header(l string) []string {
 }
 
 // Write lists the calls.
-func (src Calls) Write(ctx context.Context, p access.Principal, l string, _ url.Values, out Rows) error {
-	list, err := src.S.FindCalls(ctx, p)
+func (src Calls) Write(ctx context.Context, p access.Principal, l string, f url.Values, out Rows) error {
+	list, err := src.S.FindCalls(ctx, p, f.Get("before"))
 	if err != nil {
 		return err
 	}

@@ -789,7 +789,7 @@ func TestCallExport(t *testing.T) {
 		mine, other string
 		n           int
 	}{{cx, "东城", "西城", 2}, {cy, "西城", "东城", 1}} {
-		list, err := e.phone.FindCalls(e.ctx, c.p)
+		list, err := e.phone.FindCalls(e.ctx, c.p, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -812,6 +812,9 @@ func TestCallExport(t *testing.T) {
 		if holds(got, "13800000") {
 			t.Errorf("the calls export of %s holds a caller's number", c.mine)
 		}
+		// The page of older calls exports the same page.
+		older := e.export(c.p, "calls", url.Values{"before": {list[0].Cursor()}})
+		same(t, "older calls "+c.mine, older[1:], want[1:])
 	}
 	e.refused(e.headX1, "calls")
 }

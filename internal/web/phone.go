@@ -21,6 +21,8 @@ import (
 type phoneView struct {
 	Ringing  []phone.Ringing
 	Calls    []phone.Call
+	Before   string // where this page of calls starts ("": the latest)
+	Older    string // where the next, older page starts ("": none)
 	Agents   []phone.Agent
 	Stations []org.Unit // the stations the caller supervises
 	Tax      []taxonomy.Category
@@ -54,7 +56,10 @@ func (s *Server) showPhone(w http.ResponseWriter, r *http.Request, status int, p
 	v := phoneView{Tax: s.phoneTaxonomy()}
 	var err error
 	if v.Ringing, err = s.Phone.Ringing(r.Context(), p); err == nil {
-		v.Calls, err = s.Phone.FindCalls(r.Context(), p)
+		v.Before = r.URL.Query().Get("before")
+		if v.Calls, err = s.Phone.FindCalls(r.Context(), p, v.Before); err == nil && len(v.Calls) == phone.CallsPage {
+			v.Older = v.Calls[len(v.Calls)-1].Cursor()
+		}
 	}
 	if err == nil && p.Can(access.HotlineSupervise) {
 		if v.Agents, err = s.Phone.FindAgents(r.Context(), p); err == nil {

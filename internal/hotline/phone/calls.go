@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,21 +59,37 @@ type Recording struct {
 	DeletedAt   time.Time
 }
 
-// FindCalls lists the latest calls (at most 100) of the stations where the
-// caller answers or supervises contacts. A recording may be played by the
-// call's counsellor (who answered it or holds its contact) and by the
-// station's supervisors: MayPlay says so for the caller.
-func (s *Service) FindCalls(ctx context.Context, p access.Principal) ([]Call, error) {
+// CallsPage is how many calls FindCalls returns at most.
+const CallsPage = 100
+
+// Cursor marks where the calls older than c start: FindCalls with it
+// returns the next page. It reads "offered-at.id" (microseconds).
+func (c Call) Cursor() string {
+	return strconv.FormatInt(db.Micro(c.OfferedAt), 10) + "." + strconv.FormatInt(c.ID, 10)
+}
+
+// FindCalls lists the latest calls (at most CallsPage) of the stations
+// where the caller answers or supervises contacts, newest first; with
+// before (a Call's Cursor), those older than that call. A before it cannot
+// read starts at the latest. A recording may be played by the call's
+// counsellor (who answered it or holds its contact) and by the station's
+// supervisors: MayPlay says so for the caller.
+func (s *Service) FindCalls(ctx context.Context, p access.Principal, before string) ([]Call, error) {
 	w1, a1 := p.Scope(access.HotlineContact, "o.path")
 	w2, a2 := p.Scope(access.HotlineSupervise, "o.path")
 	args := append(append(append([]any{p.UserID, p.UserID}, a2...), a1...), a2...)
+	older := ""
+	if at, id, ok := parseCursor(before); ok {
+		older = ` AND (c.offered_at < ? OR (c.offered_at = ? AND c.id < ?))`
+		args = append(args, at, at, id)
+	}
 	var out []Call
 	err := s.DB.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT c.id, c.station_id, o.name, o.name_en, c.call_ref, c.state, c.offered_at, c.answered_at,
 			c.ended_at, c.transfers, c.end_reason, c.counsellor_id, c.contact_id,
 			CASE WHEN c.counsellor_id = ? OR ct.counsellor_id = ? OR `+w2+` THEN 1 ELSE 0 END
 			FROM phone_calls c JOIN org_units o ON o.id = c.station_id LEFT JOIN contacts ct ON ct.id = c.contact_id
-			WHERE `+w1+` OR `+w2+` ORDER BY c.offered_at DESC, c.id DESC LIMIT 100`, args...)
+			WHERE (`+w1+` OR `+w2+`)`+older+` ORDER BY c.offered_at DESC, c.id DESC LIMIT `+strconv.Itoa(CallsPage), args...)
 		if err != nil {
 			return err
 		}
@@ -186,4 +203,15 @@ func (s *Service) SetAgent(ctx context.Context, p access.Principal, stationID in
 		}
 		return s.Audit.Record(ctx, tx, entry(p, m, "phone.agent", "org_unit", stationID, "extension="+extension+" user="+itoa(userID)))
 	})
+}
+
+// parseCursor reads a Call's Cursor.
+func parseCursor(s string) (at, id int64, ok bool) {
+	a, b, found := strings.Cut(s, ".")
+	if !found {
+		return 0, 0, false
+	}
+	at, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	return at, id, err1 == nil && err2 == nil && id > 0
 }

@@ -86,7 +86,7 @@ func TestCallLifecycle(t *testing.T) {
 	if out.State != "ended" {
 		t.Fatalf("ended: %+v", out)
 	}
-	calls, err := e.svc.FindCalls(e.ctx, e.sup)
+	calls, err := e.svc.FindCalls(e.ctx, e.sup, "")
 	if err != nil || len(calls) != 1 {
 		t.Fatalf("calls: %+v %v", calls, err)
 	}

@@ -110,7 +110,7 @@ func TestRecordingPlayback(t *testing.T) {
 	if got, err := e.play(e.b, rec.ID); err != nil || len(got) != len(body) {
 		t.Errorf("the holder after a transfer: %d bytes, %v", len(got), err)
 	}
-	calls, err := e.svc.FindCalls(e.ctx, e.colleague)
+	calls, err := e.svc.FindCalls(e.ctx, e.colleague, "")
 	if err != nil || len(calls) != 1 || calls[0].MayPlay || len(calls[0].Recordings) != 1 {
 		t.Errorf("a colleague's list: %+v %v", calls, err)
 	}
