@@ -39,6 +39,8 @@ func TestAuditorSearchesTheTrail(t *testing.T) {
 			t.Errorf("search by object type org_unit shows an entry about %q", o)
 		}
 	}
+	b.screenshot("phone-audit")
+	rowsFit(t, b)
 	if got := b.attr("#audit-search input[name=object_type]", "value"); got != "org_unit" {
 		t.Errorf("the search form forgot the object type: %q", got)
 	}
@@ -99,6 +101,7 @@ func TestAuditorSearchesTheTrail(t *testing.T) {
 	noPlaceholders(t, b)
 	bodyFits(t, b)
 	controlsFit(t, "auditor", b)
+	rowsFit(t, b)
 	b.screenshot("phone-audit-en")
 }
 
@@ -109,4 +112,15 @@ func seqOf(t *testing.T, s string) int64 {
 		t.Fatalf("entry number %q: %v", s, err)
 	}
 	return n
+}
+
+// rowsFit fails when an entry of the trail takes more than 120 px of a
+// phone's height (its codes broken after every letter).
+func rowsFit(t *testing.T, b *browser) {
+	t.Helper()
+	var tallest float64
+	b.eval(`Math.max(...[...document.querySelectorAll("#audit-table tbody tr")].map(r => r.getBoundingClientRect().height))`, &tallest)
+	if tallest > 120 {
+		t.Errorf("%s (%s): an entry of the trail is %.0f px tall on a phone, want at most 120", b.path(), b.attr("html", "lang"), tallest)
+	}
 }
