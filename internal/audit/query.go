@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/careloop/careloop/internal/apperr"
 	"github.com/careloop/careloop/internal/db"
@@ -114,7 +115,7 @@ func (f Filter) where() (string, []any) {
 		add(`actor_user_id = ?`, f.Actor)
 	}
 	if f.Action != "" {
-		add(`substr(action, 1, `+strconv.Itoa(len(f.Action))+`) = ?`, f.Action)
+		add(`substr(action, 1, `+strconv.Itoa(utf8.RuneCountInString(f.Action))+`) = ?`, f.Action) // substr counts characters
 	}
 	if !f.From.IsZero() {
 		add(`at >= ?`, db.Micro(f.From))
