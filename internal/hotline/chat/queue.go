@@ -150,13 +150,18 @@ func (s *Service) Take(ctx context.Context, p access.Principal) (*Conversation, 
 			if own >= limit {
 				return apperr.New(apperr.EConflict, "chat.at_cap")
 			}
-			lock := ""
-			if tx.Dialect() == db.Postgres {
-				lock = " FOR UPDATE OF c SKIP LOCKED"
-			}
+			next := `SELECT c.id FROM conversations c JOIN org_units o ON o.id = c.station_id
+			WHERE c.state = 'waiting' AND ` + scope + queueOrder + ` LIMIT 1`
 			var id int64
-			if err := tx.QueryRow(ctx, `SELECT c.id FROM conversations c JOIN org_units o ON o.id = c.station_id
-			WHERE c.state = 'waiting' AND `+scope+queueOrder+` LIMIT 1`+lock, args...).Scan(&id); err != nil {
+			err = tx.QueryRow(ctx, next+lockNext(tx, true), args...).Scan(&id)
+			if err != nil && tx.Dialect() == db.Postgres {
+				// Every waiting conversation was locked: by another
+				// counsellor's take, or for a moment by a message of its
+				// own. Wait for them rather than say the queue is empty; a
+				// conversation another take got no longer matches.
+				err = tx.QueryRow(ctx, next+lockNext(tx, false), args...).Scan(&id)
+			}
+			if err != nil {
 				return apperr.New(apperr.EConflict, "chat.queue_empty")
 			}
 			if c, err = s.load(ctx, tx, id); err != nil {
@@ -269,4 +274,16 @@ func (s *Service) Colleagues(ctx context.Context, p access.Principal, id int64) 
 		return rows.Err()
 	})
 	return out, err
+}
+
+// lockNext is how Take locks the conversation it picks on PostgreSQL:
+// skipping those locked by others first, then waiting for them.
+func lockNext(tx *db.Tx, skip bool) string {
+	switch {
+	case tx.Dialect() != db.Postgres:
+		return ""
+	case skip:
+		return " FOR UPDATE OF c SKIP LOCKED"
+	}
+	return " FOR UPDATE OF c"
 }
