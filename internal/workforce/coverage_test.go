@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,9 +101,10 @@ func TestCoverageReconciles(t *testing.T) {
 			sc.part++
 		}
 	}
-	// Close some schools (with their teachers).
+	// Close some schools (with their teachers), not those of the boundary
+	// districts, which must keep their 20 schools each.
 	for _, sc := range schools {
-		if rng.IntN(8) == 0 {
+		if !strings.HasPrefix(sc.unit.Name, "边界区") && rng.IntN(8) == 0 {
 			if _, err := e.org.SetUnitActive(e.ctx, e.admin, sc.unit.ID, false); err != nil {
 				t.Fatal(err)
 			}
@@ -208,12 +210,13 @@ func TestCoverageReconciles(t *testing.T) {
 	for _, d := range c.Districts {
 		switch d.District.Name {
 		case "边界区0":
-			if d.Schools-d.None == 19 && (!d.Met() || d.Share() != "95.0%") {
+			// Random entries may cover the 20th school too: checked when they did not.
+			if d.Schools == 20 && d.None == 1 && (!d.Met() || d.Share() != "95.0%") {
 				t.Errorf("19 of 20: %+v met=%v share=%s", d, d.Met(), d.Share())
 			}
 		case "边界区1":
-			if d.Schools == 20 && d.Met() {
-				t.Errorf("18 of 20 counted as met")
+			if d.Schools == 20 && d.None == 2 && d.Met() {
+				t.Errorf("18 of 20 counted as met: %+v", d)
 			}
 		}
 	}
